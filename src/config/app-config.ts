@@ -1,0 +1,217 @@
+import { ENTITY_KINDS, type EntityKind } from '../sync/domain/entity-kind';
+import { ConfigError } from './config.error';
+
+export type SyncMode = 'event';
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'verbose';
+export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+export interface AppConfig {
+  readonly kafka: {
+    readonly brokers: readonly string[];
+    readonly clientId: string;
+    readonly groupId: string;
+    readonly partitionsConcurrency: number;
+    readonly ssl: boolean;
+    readonly sasl: {
+      readonly mechanism: SaslMechanism;
+      readonly username: string;
+      readonly password: string;
+    } | null;
+    readonly topics: Readonly<Record<EntityKind, string>>;
+    readonly sessionTimeoutMs: number;
+  };
+  readonly db: {
+    readonly host: string;
+    readonly port: number;
+    readonly username: string;
+    readonly password: string;
+    readonly database: string;
+    readonly poolSize: number;
+    readonly migrationsRun: boolean;
+  };
+  readonly redis: {
+    readonly host: string;
+    readonly port: number;
+    readonly password: string;
+    readonly ttlSeconds: Readonly<Record<EntityKind, number>>;
+  };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+  };
+  readonly sync: {
+    readonly mode: SyncMode;
+    readonly retryInitialDelayMs: number;
+    readonly retryMaxDelayMs: number;
+  };
+  readonly logLevel: LogLevel;
+  readonly shutdownTimeoutMs: number;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const MAX_PORT = 65535;
+
+/** Reads variables and collects every problem instead of stopping at the first one. */
+class EnvReader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: Env) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  /** Secrets keep surrounding whitespace: it may be part of the password. */
+  secret(name: string): string {
+    return this.env[name] ?? '';
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!/^-?\d+$/.test(value)) {
+      this.problems.push(`${name}: must be a whole number, got "${value}"`);
+      return fallback;
+    }
+    const parsed = Number(value);
+    if (parsed < min || parsed > max) {
+      this.problems.push(`${name}: must be between ${min} and ${max}, got ${value}`);
+      return fallback;
+    }
+    return parsed;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['true', '1', 'yes', 'on'].includes(value)) return true;
+    if (['false', '0', 'no', 'off'].includes(value)) return false;
+    this.problems.push(`${name}: must be true or false, got "${value}"`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    return this.optionalOneOf(name, allowed) ?? fallback;
+  }
+
+  optionalOneOf<T extends string>(name: string, allowed: readonly T[]): T | undefined {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return undefined;
+    const match = allowed.find((candidate) => candidate === value);
+    if (match === undefined) {
+      this.problems.push(`${name}: must be one of ${allowed.join(', ')}, got "${value}"`);
+    }
+    return match;
+  }
+
+  list(name: string, fallback: string): string[] {
+    const items = this.string(name, fallback)
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+    if (items.length === 0) this.problems.push(`${name}: must name at least one entry`);
+    for (const item of items) {
+      if (!/^[^\s:]+:\d{1,5}$/.test(item)) {
+        this.problems.push(`${name}: "${item}" is not host:port`);
+      }
+    }
+    return items;
+  }
+
+  topic(name: string, fallback: string): string {
+    const value = this.string(name, fallback);
+    if (!/^[A-Za-z0-9._-]{1,245}$/.test(value)) {
+      this.problems.push(`${name}: "${value}" is not a valid Kafka topic name`);
+    }
+    return value;
+  }
+}
+
+/**
+ * Parses the environment once at start. Nothing else in the service reads process.env:
+ * everything downstream receives this typed, validated object.
+ */
+export function parseConfig(env: Env): AppConfig {
+  const r = new EnvReader(env);
+
+  const config: AppConfig = {
+    kafka: {
+      brokers: r.list('KAFKA_BROKERS', 'localhost:9092'),
+      clientId: r.string('KAFKA_CLIENT_ID', 'cms-sync'),
+      groupId: r.string('KAFKA_GROUP_ID', 'cms-sync'),
+      partitionsConcurrency: r.int('KAFKA_PARTITIONS_CONCURRENCY', 3, 1, 1000),
+      ssl: r.bool('KAFKA_SSL', false),
+      sasl: saslFrom(r),
+      topics: {
+        product: r.topic('KAFKA_TOPIC_PRODUCT', 'product.changed'),
+        customer: r.topic('KAFKA_TOPIC_CUSTOMER', 'customer.changed'),
+        order: r.topic('KAFKA_TOPIC_ORDER', 'order.changed'),
+      },
+      sessionTimeoutMs: r.int('KAFKA_SESSION_TIMEOUT_MS', 30000, 6000, 300000),
+    },
+    db: {
+      host: r.string('DB_HOST', 'localhost'),
+      port: r.int('DB_PORT', 3306, 1, MAX_PORT),
+      username: r.string('DB_USERNAME', 'root'),
+      password: r.secret('DB_PASSWORD'),
+      database: r.string('DB_DATABASE', 'cms'),
+      poolSize: r.int('DB_CONNECTION_POOL_SIZE', 5, 1, 1000),
+      migrationsRun: r.bool('DB_MIGRATIONS_RUN', true),
+    },
+    redis: {
+      host: r.string('REDIS_HOST', 'localhost'),
+      port: r.int('REDIS_PORT', 6379, 1, MAX_PORT),
+      password: r.secret('REDIS_PASSWORD'),
+      ttlSeconds: ttlPerEntity(r),
+    },
+    http: {
+      host: r.string('HTTP_HOST', '0.0.0.0'),
+      port: r.int('HTTP_PORT', 3000, 0, MAX_PORT),
+    },
+    sync: {
+      mode: r.oneOf('SYNC_MODE', 'event', ['event'] as const),
+      retryInitialDelayMs: r.int('RETRY_INITIAL_DELAY_MS', 100, 1, 3_600_000),
+      retryMaxDelayMs: r.int('RETRY_MAX_DELAY_MS', 30000, 1, 3_600_000),
+    },
+    logLevel: r.oneOf('LOG_LEVEL', 'info', ['error', 'warn', 'info', 'debug', 'verbose'] as const),
+    shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 30000, 1000, 3_600_000),
+  };
+
+  if (!/^[A-Za-z0-9_$]{1,64}$/.test(config.db.database)) {
+    r.problems.push(`DB_DATABASE: "${config.db.database}" must be 1-64 letters, digits, _ or $`);
+  }
+  if (config.sync.retryMaxDelayMs < config.sync.retryInitialDelayMs) {
+    r.problems.push('RETRY_MAX_DELAY_MS: must not be smaller than RETRY_INITIAL_DELAY_MS');
+  }
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}
+
+function saslFrom(r: EnvReader): AppConfig['kafka']['sasl'] {
+  const mechanism = r.optionalOneOf('KAFKA_SASL_MECHANISM', [
+    'plain',
+    'scram-sha-256',
+    'scram-sha-512',
+  ] as const);
+  if (mechanism === undefined) return null;
+  const username = r.string('KAFKA_SASL_USERNAME', '');
+  if (username === '') {
+    r.problems.push('KAFKA_SASL_USERNAME: required when KAFKA_SASL_MECHANISM is set');
+  }
+  return { mechanism, username, password: r.secret('KAFKA_SASL_PASSWORD') };
+}
+
+function ttlPerEntity(r: EnvReader): Record<EntityKind, number> {
+  const base = r.int('REDIS_TTL', 300, 1, 31_536_000);
+  const ttl = {} as Record<EntityKind, number>;
+  for (const kind of ENTITY_KINDS) {
+    ttl[kind] = r.int(`REDIS_TTL_${kind.toUpperCase()}`, base, 1, 31_536_000);
+  }
+  return ttl;
+}

@@ -1,0 +1,90 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { type Admin, Kafka, Partitioners, type Producer } from 'kafkajs';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.constants';
+import { TransientError } from '../common/errors/transient.error';
+import type { IncomingMessage } from '../sync/domain/sync-event';
+import { kafkaClientConfig } from './kafka-client-config';
+
+export const deadLetterTopic = (topic: string) => `${topic}.dlq`;
+
+/** Publishes invalid messages to `<topic>.dlq`, creating that topic if the broker lacks it. */
+@Injectable()
+export class DeadLetterProducer implements OnApplicationShutdown {
+  private readonly logger = new Logger(DeadLetterProducer.name);
+  private readonly kafka: Kafka;
+  private producer: Producer | undefined;
+  private readonly readyTopics = new Set<string>();
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.kafka = new Kafka(kafkaClientConfig(config.kafka));
+  }
+
+  async publish(message: IncomingMessage, errorType: string, errorMessage: string): Promise<void> {
+    try {
+      const topic = deadLetterTopic(message.topic);
+      await this.ensureTopic(message.topic);
+      await (await this.connected()).send({
+        topic,
+        acks: -1,
+        messages: [
+          {
+            key: message.key,
+            value: message.value,
+            headers: {
+              'x-error-type': errorType,
+              'x-error-message': errorMessage,
+              'x-source-topic': message.topic,
+              'x-source-partition': String(message.partition),
+              'x-source-offset': message.offset,
+            },
+          },
+        ],
+      });
+    } catch (err) {
+      throw new TransientError('kafka', `dead-letter publish failed: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
+  /** Many brokers disable auto-creation: give the DLQ as many partitions as its source. */
+  async ensureTopic(sourceTopic: string): Promise<void> {
+    const topic = deadLetterTopic(sourceTopic);
+    if (this.readyTopics.has(topic)) return;
+    const admin: Admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      if (!existing.has(topic)) {
+        const partitions = existing.has(sourceTopic)
+          ? (await admin.fetchTopicMetadata({ topics: [sourceTopic] })).topics[0]?.partitions.length
+          : undefined;
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: [{ topic, numPartitions: partitions ?? 1 }],
+        });
+        this.logger.log(`created dead-letter topic ${topic} with ${partitions ?? 1} partition(s)`);
+      }
+      this.readyTopics.add(topic);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private async connected(): Promise<Producer> {
+    if (this.producer === undefined) {
+      const producer = this.kafka.producer({
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      await producer.connect();
+      this.producer = producer;
+    }
+    return this.producer;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.producer?.disconnect();
+  }
+}

@@ -1,0 +1,38 @@
+import { Logger } from '@nestjs/common';
+import { type KafkaConfig, logLevel, type logCreator } from 'kafkajs';
+import type { AppConfig } from '../config/app-config';
+
+/** Routes kafkajs' own log lines into the service's logger. */
+const nestLogCreator: logCreator = () => {
+  const logger = new Logger('kafkajs');
+  return ({ level, log }) => {
+    const { message, ...extra } = log;
+    const line = `${message} ${JSON.stringify(extra)}`;
+    if (level === logLevel.ERROR) logger.error(line);
+    else if (level === logLevel.WARN) logger.warn(line);
+    else if (level === logLevel.INFO) logger.log(line);
+    else logger.debug(line);
+  };
+};
+
+/** The client settings the consumer and the dead-letter producer share. */
+export function kafkaClientConfig(kafka: AppConfig['kafka']): KafkaConfig {
+  const base: KafkaConfig = {
+    clientId: kafka.clientId,
+    brokers: [...kafka.brokers],
+    ssl: kafka.ssl,
+    logCreator: nestLogCreator,
+    logLevel: logLevel.WARN,
+    retry: { initialRetryTime: 300, retries: 10 },
+  };
+  if (kafka.sasl === null) return base;
+  const { username, password } = kafka.sasl;
+  switch (kafka.sasl.mechanism) {
+    case 'plain':
+      return { ...base, sasl: { mechanism: 'plain', username, password } };
+    case 'scram-sha-256':
+      return { ...base, sasl: { mechanism: 'scram-sha-256', username, password } };
+    case 'scram-sha-512':
+      return { ...base, sasl: { mechanism: 'scram-sha-512', username, password } };
+  }
+}

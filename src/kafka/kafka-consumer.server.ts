@@ -1,0 +1,88 @@
+import { Logger } from '@nestjs/common';
+import { type ConsumerDeserializer, type IncomingEvent, ServerKafka } from '@nestjs/microservices';
+import { type Consumer, Partitioners } from 'kafkajs';
+import type { AppConfig } from '../config/app-config';
+import { ENTITY_KINDS } from '../sync/domain/entity-kind';
+import { kafkaClientConfig } from './kafka-client-config';
+import { TOPIC_PATTERNS } from './topic-patterns';
+
+/** Maps a message's real topic back to the pattern its controller is registered under. */
+class TopicPatternDeserializer implements ConsumerDeserializer {
+  constructor(private readonly patternByTopic: ReadonlyMap<string, string>) {}
+
+  deserialize(value: { value?: unknown }, options?: { channel?: string }): IncomingEvent {
+    const channel = options?.channel ?? '';
+    return { pattern: this.patternByTopic.get(channel) ?? channel, data: value.value };
+  }
+}
+
+/**
+ * NestJS' Kafka transport with the contract's settings: the exact consumer group (no "-server"
+ * suffix), the configured topics, earliest offset for a new group, raw message bytes for safe
+ * parsing, and offsets committed only for messages whose handler resolved.
+ */
+export class KafkaConsumerServer extends ServerKafka {
+  private readonly crashLogger = new Logger(KafkaConsumerServer.name);
+  private readonly topicByPattern: ReadonlyMap<string, string>;
+
+  constructor(
+    config: AppConfig,
+    private readonly onFatalCrash: (error: Error) => void,
+  ) {
+    const topicByPattern = new Map<string, string>(
+      ENTITY_KINDS.map((kind) => [TOPIC_PATTERNS[kind], config.kafka.topics[kind]]),
+    );
+    super({
+      client: kafkaClientConfig(config.kafka),
+      consumer: {
+        groupId: config.kafka.groupId,
+        sessionTimeout: config.kafka.sessionTimeoutMs,
+        heartbeatInterval: Math.floor(config.kafka.sessionTimeoutMs / 10),
+        allowAutoTopicCreation: false,
+      },
+      run: { partitionsConsumedConcurrently: config.kafka.partitionsConcurrency, autoCommit: true },
+      // Nest creates a producer for request-reply; the explicit partitioner silences kafkajs' warning.
+      producer: { createPartitioner: Partitioners.DefaultPartitioner },
+      subscribe: { fromBeginning: true },
+      parser: { keepBinary: true },
+      postfixId: '',
+      deserializer: new TopicPatternDeserializer(
+        new Map([...topicByPattern].map(([pattern, topic]) => [topic, pattern])),
+      ),
+    });
+    this.topicByPattern = topicByPattern;
+  }
+
+  override async bindEvents(consumer: Consumer): Promise<void> {
+    const topics = [...this.messageHandlers.keys()].map(
+      (pattern) => this.topicByPattern.get(pattern) ?? pattern,
+    );
+    // kafkajs restarts the consumer itself after retriable crashes; one it gives up on would
+    // leave the process up but idle, so that one ends the service and the orchestrator restarts it.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) {
+        this.crashLogger.error(`consumer crashed for good: ${payload.error.message}`);
+        this.onFatalCrash(payload.error);
+      }
+    });
+    await this.requireTopics(topics);
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({ ...this.options.run, eachMessage: this.getMessageHandler() });
+  }
+
+  /** Source topics are the producers' to create, with their partition count; say which are missing. */
+  private async requireTopics(topics: readonly string[]): Promise<void> {
+    const admin = this.client?.admin();
+    if (admin === undefined) return;
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((topic) => !existing.has(topic));
+      if (missing.length > 0) {
+        throw new Error(`topics missing on the broker: ${missing.join(', ')}; create them first`);
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+}

@@ -1,0 +1,12 @@
+import type { EntityKind } from '../sync/domain/entity-kind';
+
+/**
+ * The `@EventPattern` of each consumer controller: the entity's default topic name. Decorators are
+ * evaluated before configuration is read, so the server maps these to the configured topics
+ * (KAFKA_TOPIC_*) when it subscribes and back when a message arrives.
+ */
+export const TOPIC_PATTERNS = {
+  product: 'product.changed',
+  customer: 'customer.changed',
+  order: 'order.changed',
+} as const satisfies Record<EntityKind, string>;

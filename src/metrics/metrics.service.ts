@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { EntityKind } from '../sync/domain/entity-kind';
+import type { SyncOutcome } from '../sync/domain/sync-outcome';
+
+export type CacheResult = 'hit' | 'miss' | 'error';
+
+/** The metrics of contract section 6, with exactly its names and labels. */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  private readonly events = new Counter({
+    name: 'sync_events_total',
+    help: 'Events handled, by entity and outcome; failed counts attempts that will be retried',
+    labelNames: ['entity', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly cache = new Counter({
+    name: 'sync_idempotency_cache_total',
+    help: 'Redis idempotency lookups by result',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly duration = new Histogram({
+    name: 'sync_event_duration_seconds',
+    help: 'Time from receiving an event to its final outcome',
+    labelNames: ['entity'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  private readonly deadLetters = new Counter({
+    name: 'sync_dead_letters_total',
+    help: 'Invalid events dead-lettered, by entity and error type',
+    labelNames: ['entity', 'error_type'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  recordEvent(entity: EntityKind, outcome: SyncOutcome | 'failed', seconds?: number): void {
+    this.events.inc({ entity, outcome });
+    if (seconds !== undefined) this.duration.observe({ entity }, seconds);
+  }
+
+  recordCache(result: CacheResult, count = 1): void {
+    if (count > 0) this.cache.inc({ result }, count);
+  }
+
+  recordDeadLetter(entity: EntityKind, errorType: string): void {
+    this.deadLetters.inc({ entity, error_type: errorType });
+  }
+
+  /** Reads one counter's current value; the demo's summary and the tests use it. */
+  async eventCount(entity: EntityKind, outcome: SyncOutcome | 'failed'): Promise<number> {
+    const { values } = await this.events.get();
+    return values.find((v) => v.labels.entity === entity && v.labels.outcome === outcome)?.value ?? 0;
+  }
+
+  async cacheCount(result: CacheResult): Promise<number> {
+    const { values } = await this.cache.get();
+    return values.find((v) => v.labels.result === result)?.value ?? 0;
+  }
+}

@@ -1,0 +1,48 @@
+import type { MysqlConnectionOptions } from 'typeorm/driver/mysql/MysqlConnectionOptions';
+import type { AppConfig } from '../config/app-config';
+import { CustomerEntity } from './entities/customer.entity';
+import { EntityVersionEntity } from './entities/entity-version.entity';
+import { OrderItemEntity } from './entities/order-item.entity';
+import { OrderEntity } from './entities/order.entity';
+import { ProcessedEventEntity } from './entities/processed-event.entity';
+import { ProductEntity } from './entities/product.entity';
+import { SyncErrorEntity } from './entities/sync-error.entity';
+import { InitialSchema1763900000000 } from './migrations/1763900000000-initial-schema';
+
+export const ENTITIES = [
+  ProductEntity,
+  CustomerEntity,
+  OrderEntity,
+  OrderItemEntity,
+  ProcessedEventEntity,
+  SyncErrorEntity,
+  EntityVersionEntity,
+];
+
+export const MIGRATIONS = [InitialSchema1763900000000];
+
+/** One definition of the connection, shared by the service and `npm run migration:run`. */
+export function dataSourceOptions(db: AppConfig['db']): MysqlConnectionOptions {
+  return {
+    type: 'mysql',
+    connectorPackage: 'mysql2',
+    host: db.host,
+    port: db.port,
+    username: db.username,
+    password: db.password,
+    database: db.database,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    // Run by openDataSource under a lock, not by TypeORM itself.
+    migrationsRun: db.migrationsRun,
+    synchronize: false,
+    poolSize: db.poolSize,
+    // Every DATETIME column holds UTC, whatever the server's or the container's zone.
+    timezone: 'Z',
+    charset: 'utf8mb4_unicode_ci',
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    logging: false,
+    extra: { enableKeepAlive: true, waitForConnections: true, queueLimit: 0 },
+  };
+}

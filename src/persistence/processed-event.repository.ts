@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { RecordedOutcome } from '../sync/domain/sync-outcome';
+import type { SyncEvent } from '../sync/domain/sync-event';
+import { insertRows } from './sql';
+
+const COLUMNS = [
+  'event_id',
+  'event_type',
+  'entity_id',
+  'version',
+  'outcome',
+  'topic',
+  'kafka_partition',
+  'kafka_offset',
+  'processed_at',
+];
+
+@Injectable()
+export class ProcessedEventRepository {
+  /** Which of `eventIds` were recorded before, and how: the database half of the idempotency check. */
+  async findProcessed(
+    em: EntityManager,
+    eventIds: readonly string[],
+  ): Promise<Map<string, RecordedOutcome>> {
+    if (eventIds.length === 0) return new Map();
+    const rows: { event_id: string; outcome: RecordedOutcome }[] = await em.query(
+      'SELECT event_id, outcome FROM processed_events WHERE event_id IN (?)',
+      [eventIds],
+    );
+    return new Map(rows.map((row) => [row.event_id, row.outcome]));
+  }
+
+  /**
+   * Records events in the transaction that applied them. A concurrent instance that recorded
+   * one of them first makes this throw DuplicateKeyError, which rolls the whole change back.
+   */
+  async record(
+    em: EntityManager,
+    events: readonly SyncEvent[],
+    outcomes: ReadonlyMap<string, RecordedOutcome>,
+    processedAt: Date,
+  ): Promise<void> {
+    await insertRows(
+      em,
+      'processed_events',
+      COLUMNS,
+      events.map((event) => [
+        event.eventId,
+        event.type,
+        event.entityId,
+        event.version,
+        outcomes.get(event.eventId) ?? 'stale',
+        event.origin.topic,
+        event.origin.partition,
+        event.origin.offset,
+        processedAt,
+      ]),
+    );
+  }
+}

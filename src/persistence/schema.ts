@@ -1,0 +1,43 @@
+import { createConnection } from 'mysql2/promise';
+import { DataSource } from 'typeorm';
+import type { MysqlConnectionOptions } from 'typeorm/driver/mysql/MysqlConnectionOptions';
+
+const MIGRATION_LOCK = 'cms-sync:migrations';
+const MIGRATION_LOCK_TIMEOUT_S = 120;
+
+/**
+ * Creates the database if it is missing, connects, and (unless turned off) runs pending
+ * migrations under a named lock so that instances starting together do not race.
+ */
+export async function openDataSource(options: MysqlConnectionOptions): Promise<DataSource> {
+  const database = options.database ?? '';
+  const admin = await createConnection({
+    host: options.host,
+    port: options.port,
+    user: options.username,
+    password: options.password,
+  });
+  try {
+    await admin.query(
+      `CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+    );
+    const dataSource = await new DataSource({ ...options, migrationsRun: false }).initialize();
+    if (options.migrationsRun !== true) return dataSource;
+    const [rows] = await admin.query('SELECT GET_LOCK(?, ?) AS got', [
+      MIGRATION_LOCK,
+      MIGRATION_LOCK_TIMEOUT_S,
+    ]);
+    if ((rows as { got: number | null }[])[0]?.got !== 1) {
+      await dataSource.destroy();
+      throw new Error(`another instance held the migration lock for ${MIGRATION_LOCK_TIMEOUT_S} s`);
+    }
+    try {
+      await dataSource.runMigrations({ transaction: 'each' });
+    } finally {
+      await admin.query('SELECT RELEASE_LOCK(?)', [MIGRATION_LOCK]);
+    }
+    return dataSource;
+  } finally {
+    await admin.end();
+  }
+}

@@ -1,0 +1,16 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, KafkaContext } from '@nestjs/microservices';
+import { incomingMessage } from '../kafka/incoming-message';
+import { TOPIC_PATTERNS } from '../kafka/topic-patterns';
+import type { SyncOutcome } from './domain/sync-outcome';
+import { SyncService } from './sync.service';
+
+@Controller()
+export class CustomerEventsController {
+  constructor(private readonly sync: SyncService) {}
+
+  @EventPattern(TOPIC_PATTERNS.customer)
+  handle(@Ctx() context: KafkaContext): Promise<SyncOutcome> {
+    return this.sync.handleMessage('customer', incomingMessage(context), context.getHeartbeat());
+  }
+}

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { IdempotencyModule } from '../idempotency/idempotency.module';
+import { DeadLetterProducer } from '../kafka/dead-letter.producer';
+import { PersistenceModule } from '../persistence/persistence.module';
+import { CustomerEventsController } from './customer-events.controller';
+import { DeadLetterService } from './dead-letter.service';
+import { OrderEventsController } from './order-events.controller';
+import { ProductEventsController } from './product-events.controller';
+import { SyncService } from './sync.service';
+
+@Module({
+  imports: [PersistenceModule, IdempotencyModule],
+  controllers: [ProductEventsController, CustomerEventsController, OrderEventsController],
+  providers: [SyncService, DeadLetterService, DeadLetterProducer],
+  exports: [SyncService],
+})
+export class SyncModule {}

@@ -1,0 +1,195 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.constants';
+import { UnexpectedError } from '../common/errors/unexpected.error';
+import type { SyncError } from '../common/errors/sync.error';
+import { ProcessedEventCacheRepository } from '../idempotency/processed-event-cache.repository';
+import { MetricsService } from '../metrics/metrics.service';
+import type { CmsEntityRepository } from '../persistence/cms-entity-repository';
+import { CustomerRepository } from '../persistence/customer.repository';
+import { EntityVersionRepository } from '../persistence/entity-version.repository';
+import { OrderRepository } from '../persistence/order.repository';
+import { ProcessedEventRepository } from '../persistence/processed-event.repository';
+import { ProductRepository } from '../persistence/product.repository';
+import { DeadLetterService } from './dead-letter.service';
+import { ENTITY_KINDS, type EntityKind } from './domain/entity-kind';
+import { parseEvent } from './domain/event-validation';
+import type { RecordedOutcome, SyncOutcome } from './domain/sync-outcome';
+import type { IncomingMessage, SyncEvent, UpsertEvent } from './domain/sync-event';
+import { planApply } from './domain/version-rule';
+import { retryUntilDone, type RetryOptions } from './retry';
+
+export type Heartbeat = () => Promise<void>;
+
+/** What one transaction found: events recorded before, and events it recorded now. */
+interface TransactionResult {
+  readonly alreadyProcessed: ReadonlyMap<string, RecordedOutcome>;
+  readonly recorded: ReadonlyMap<string, RecordedOutcome>;
+}
+
+@Injectable()
+export class SyncService implements OnModuleDestroy {
+  private readonly logger = new Logger(SyncService.name);
+  private readonly stopping = new AbortController();
+  private readonly repositories: { [K in EntityKind]: CmsEntityRepository<K> };
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly processedEvents: ProcessedEventRepository,
+    private readonly versions: EntityVersionRepository,
+    private readonly cache: ProcessedEventCacheRepository,
+    private readonly deadLetters: DeadLetterService,
+    private readonly metrics: MetricsService,
+    products: ProductRepository,
+    customers: CustomerRepository,
+    orders: OrderRepository,
+  ) {
+    this.repositories = { product: products, customer: customers, order: orders };
+  }
+
+  /**
+   * Handles one Kafka message and resolves only once it is applied, found duplicate or stale, or
+   * dead-lettered: only then may its offset be committed. Rejects only when the service stops or
+   * the consumer loses the partition, leaving the offset where it was.
+   */
+  async handleMessage(kind: EntityKind, message: IncomingMessage, heartbeat: Heartbeat): Promise<SyncOutcome> {
+    const started = performance.now();
+    const retry = this.retryOptions(kind, heartbeat);
+    const outcome = await retryUntilDone<SyncOutcome>(
+      async () => {
+        const event = parseEvent(kind, message);
+        const outcomes = await this.syncEvents([event]);
+        return outcomes.get(event.eventId) ?? 'duplicate';
+      },
+      async (error) => {
+        await retryUntilDone(
+          () => this.deadLetters.deadLetter(kind, message, error),
+          (bug) => Promise.reject(bug),
+          retry,
+        );
+        return 'invalid';
+      },
+      retry,
+    );
+    const seconds = (performance.now() - started) / 1000;
+    this.metrics.recordEvent(kind, outcome, seconds);
+    this.logger.debug({
+      msg: 'event handled',
+      topic: message.topic,
+      partition: message.partition,
+      offset: message.offset,
+      outcome,
+      durationMs: Math.round(seconds * 1000),
+    });
+    return outcome;
+  }
+
+  /**
+   * The idempotency check, the apply transaction and the cache update for any number of valid
+   * events: a Redis hit costs no database connection; the misses share one transaction.
+   */
+  async syncEvents(events: readonly SyncEvent[]): Promise<Map<string, SyncOutcome>> {
+    const outcomes = new Map<string, SyncOutcome>();
+    const cached = await this.cachedIds(events.map((event) => event.eventId));
+    for (const eventId of cached) outcomes.set(eventId, 'duplicate');
+    const misses = events.filter((event) => !cached.has(event.eventId));
+    if (misses.length === 0) return outcomes;
+
+    const result = await this.applyInTransaction(misses);
+    for (const eventId of result.alreadyProcessed.keys()) outcomes.set(eventId, 'duplicate');
+    for (const [eventId, outcome] of result.recorded) outcomes.set(eventId, outcome);
+    await this.remember(misses, result);
+    return outcomes;
+  }
+
+  /** The unit of work: one transaction on one pooled connection, owned here and only here. */
+  private applyInTransaction(events: readonly SyncEvent[]): Promise<TransactionResult> {
+    // READ COMMITTED: the locking reads see the latest commits and take no gap locks, so two
+    // instances racing on a new entity conflict on its key instead of deadlocking.
+    return this.dataSource.transaction('READ COMMITTED', async (em) => {
+      const alreadyProcessed = await this.processedEvents.findProcessed(
+        em,
+        events.map((event) => event.eventId),
+      );
+      const fresh = [...new Map(events.map((event) => [event.eventId, event])).values()].filter(
+        (event) => !alreadyProcessed.has(event.eventId),
+      );
+      if (fresh.length === 0) return { alreadyProcessed, recorded: new Map() };
+
+      const now = new Date();
+      const current = await this.versions.lock(em, fresh);
+      const plan = planApply(fresh, current);
+      await this.writeChanges(em, plan.winners, now);
+      await this.versions.save(em, plan.winners, now);
+      await this.processedEvents.record(em, fresh, plan.outcomes, now);
+      return { alreadyProcessed, recorded: plan.outcomes };
+    });
+  }
+
+  private async writeChanges(em: EntityManager, winners: readonly SyncEvent[], now: Date): Promise<void> {
+    for (const kind of ENTITY_KINDS) {
+      const ofKind = winners.filter((event) => event.kind === kind);
+      if (ofKind.length === 0) continue;
+      const repository = this.repositories[kind] as CmsEntityRepository<EntityKind>;
+      const upserts = ofKind.filter((event): event is UpsertEvent => event.action === 'upsert');
+      await repository.upsert(em, upserts, now);
+      await repository.delete(
+        em,
+        ofKind.filter((event) => event.action === 'delete').map((event) => event.entityId),
+      );
+    }
+  }
+
+  /** Redis lookups that fail count as misses: the database check still stands behind them. */
+  private async cachedIds(eventIds: readonly string[]): Promise<Set<string>> {
+    try {
+      const hits = await this.cache.findProcessed(eventIds);
+      this.metrics.recordCache('hit', hits.size);
+      this.metrics.recordCache('miss', eventIds.length - hits.size);
+      return hits;
+    } catch (err) {
+      this.metrics.recordCache('error', eventIds.length);
+      this.logger.debug(`idempotency cache skipped: ${(err as Error).message}`);
+      return new Set();
+    }
+  }
+
+  private async remember(events: readonly SyncEvent[], result: TransactionResult): Promise<void> {
+    const entries = events.flatMap((event) => {
+      const outcome =
+        result.recorded.get(event.eventId) ?? result.alreadyProcessed.get(event.eventId);
+      return outcome === undefined ? [] : [{ eventId: event.eventId, kind: event.kind, outcome }];
+    });
+    try {
+      await this.cache.markProcessed(entries);
+    } catch (err) {
+      this.logger.debug(`idempotency cache not updated: ${(err as Error).message}`);
+    }
+  }
+
+  private retryOptions(kind: EntityKind, heartbeat: Heartbeat): RetryOptions {
+    return {
+      initialDelayMs: this.config.sync.retryInitialDelayMs,
+      maxDelayMs: this.config.sync.retryMaxDelayMs,
+      heartbeat,
+      signal: this.stopping.signal,
+      onRetry: (error: SyncError, failures: number, delayMs: number) => {
+        this.metrics.recordEvent(kind, 'failed');
+        const line = `attempt ${failures} failed, retrying in ${delayMs} ms: ${error.name}: ${error.message}`;
+        if (error instanceof UnexpectedError) {
+          this.logger.error(`${line} (unexpected: a bug until shown otherwise)`, error.cause instanceof Error ? error.cause.stack : undefined);
+        } else {
+          this.logger.warn(line);
+        }
+      },
+    };
+  }
+
+  /** Events waiting out a dependency give up (uncommitted) so that shutdown is not held hostage. */
+  onModuleDestroy(): void {
+    this.stopping.abort();
+  }
+}
