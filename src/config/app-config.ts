@@ -117,8 +117,9 @@ class EnvReader {
       .filter((item) => item !== '');
     if (items.length === 0) this.problems.push(`${name}: must name at least one entry`);
     for (const item of items) {
-      if (!/^[^\s:]+:\d{1,5}$/.test(item)) {
-        this.problems.push(`${name}: "${item}" is not host:port`);
+      const port = Number(/^[^\s:]+:(\d{1,5})$/.exec(item)?.[1] ?? 0);
+      if (port < 1 || port > MAX_PORT) {
+        this.problems.push(`${name}: "${item}" is not host:port with a port from 1 to ${MAX_PORT}`);
       }
     }
     return items;

@@ -31,6 +31,7 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 async function waitHeartbeating(ms: number, options: RetryOptions): Promise<void> {
+  if (options.signal.aborted) throw new ShutdownError();
   for (let left = ms; left > 0; left -= HEARTBEAT_EVERY_MS) {
     await pause(Math.min(left, HEARTBEAT_EVERY_MS), options.signal);
     await options.heartbeat();

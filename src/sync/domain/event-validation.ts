@@ -7,7 +7,8 @@ export const MAX_MESSAGE_BYTES = 1024 * 1024;
 const INT32_MAX = 2_147_483_647;
 /** Keys that could reach an object's prototype if the payload were ever merged into one. */
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
 const DECIMAL = /^\d{1,10}(\.\d{1,2})?$/;
 const ACTIONS = ['created', 'updated', 'deleted'] as const;
 
@@ -19,7 +20,10 @@ const rule = (message: string) => ({
 const codePoints = (s: string) => [...s].length;
 
 const integer = (min: number, max: number) => {
-  const message = max === Number.MAX_SAFE_INTEGER ? `must be an integer ≥ ${min}` : `must be an integer from ${min} to ${max}`;
+  const message =
+    max === Number.MAX_SAFE_INTEGER
+      ? `must be an integer ≥ ${min}`
+      : `must be an integer from ${min} to ${max}`;
   return z
     .number(rule(message))
     .refine((v) => Number.isSafeInteger(v) && v >= min && v <= max, message);
@@ -28,10 +32,14 @@ const integer = (min: number, max: number) => {
 const id = integer(1, Number.MAX_SAFE_INTEGER);
 
 const text = (min: number, max: number) => {
-  const message = min > 0 ? `must be a string of ${min} to ${max} characters` : `must be a string of at most ${max} characters`;
+  const message =
+    min > 0
+      ? `must be a string of ${min} to ${max} characters`
+      : `must be a string of at most ${max} characters`;
+  // A lone surrogate cannot be stored in utf8mb4 as sent, so it is not text.
   return z.string(rule(message)).refine((s) => {
     const length = codePoints(s);
-    return length >= min && length <= max;
+    return length >= min && length <= max && s.isWellFormed();
   }, message);
 };
 
@@ -47,16 +55,39 @@ const decimal = z
   .refine((v) => DECIMAL.test(typeof v === 'number' ? String(v) : v), decimalMessage)
   .transform((v) => (typeof v === 'number' ? String(v) : v));
 
-const currency = z.string(rule('must be 3 upper-case letters')).regex(/^[A-Z]{3}$/, 'must be 3 upper-case letters');
+const currency = z
+  .string(rule('must be 3 upper-case letters'))
+  .regex(/^[A-Z]{3}$/, 'must be 3 upper-case letters');
 
 const timestampMessage = 'must be an RFC 3339 timestamp with a zone, like 2026-11-20T10:15:30.123Z';
+/** Checks the calendar too: `Date` would silently roll 2026-02-30 over to March. */
+function isRfc3339(s: string): boolean {
+  const m = RFC3339.exec(s);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second, , offsetHour = 0, offsetMinute = 0] = m
+    .slice(1)
+    .map((part) => (part === undefined || part.startsWith('.') ? undefined : Number(part)));
+  if (year === undefined || month === undefined || day === undefined) return false;
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const utcYear = new Date(s).getUTCFullYear();
+  return (
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth &&
+    (hour ?? 99) <= 23 &&
+    (minute ?? 99) <= 59 &&
+    (second ?? 99) <= 59 &&
+    offsetHour <= 23 &&
+    offsetMinute <= 59 &&
+    utcYear >= 1000 &&
+    utcYear <= 9999
+  );
+}
+
 const timestamp = z
   .string(rule(timestampMessage))
-  .refine((s) => {
-    if (!RFC3339.test(s)) return false;
-    const year = new Date(s).getUTCFullYear();
-    return year >= 1000 && year <= 9999;
-  }, timestampMessage)
+  .refine(isRfc3339, timestampMessage)
   .transform((s) => new Date(s));
 
 const oneOf = <T extends string>(values: readonly [T, ...T[]]) =>
@@ -69,19 +100,29 @@ const productData = z.object({
   description: optionalText(65_535),
   price: decimal,
   currency,
-  stock: integer(0, INT32_MAX).optional().transform((v) => v ?? 0),
-  active: z.boolean(rule('must be true or false')).optional().transform((v) => v ?? true),
+  stock: integer(0, INT32_MAX)
+    .optional()
+    .transform((v) => v ?? 0),
+  active: z
+    .boolean(rule('must be true or false'))
+    .optional()
+    .transform((v) => v ?? true),
 });
 
 const customerData = z.object({
   id,
   email: z
     .string(rule('must be an email address'))
-    .refine((s) => codePoints(s) <= 254 && /^[^@]+@[^@]+$/.test(s), 'must be at most 254 characters with one @ and text on both sides'),
+    .refine(
+      (s) => codePoints(s) <= 254 && /^[^@]+@[^@]+$/.test(s),
+      'must be at most 254 characters with one @ and text on both sides',
+    ),
   firstName: optionalText(100),
   lastName: optionalText(100),
   phone: optionalText(32),
-  status: oneOf(['active', 'inactive', 'blocked'] as const).optional().transform((v) => v ?? 'active'),
+  status: oneOf(['active', 'inactive', 'blocked'] as const)
+    .optional()
+    .transform((v) => v ?? 'active'),
 });
 
 const orderData = z.object({
@@ -93,7 +134,10 @@ const orderData = z.object({
   placedAt: timestamp,
   items: z
     .array(
-      z.object({ productId: id, quantity: integer(1, INT32_MAX), unitPrice: decimal }, rule('must be an object')),
+      z.object(
+        { productId: id, quantity: integer(1, INT32_MAX), unitPrice: decimal },
+        rule('must be an object'),
+      ),
       rule('must be an array of at most 1000 items'),
     )
     .max(1000, 'must be an array of at most 1000 items'),
@@ -128,7 +172,8 @@ function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: string): stri
     .slice(0, 5)
     .map((issue) => {
       const path = [prefix, ...issue.path.map(String)].filter((p) => p !== '').join('.');
-      const got = 'input' in issue && issue.input !== undefined ? `, got ${describe(issue.input)}` : '';
+      const got =
+        'input' in issue && issue.input !== undefined ? `, got ${describe(issue.input)}` : '';
       return `${path || 'value'}: ${issue.message}${got}`;
     })
     .join('; ');
@@ -137,7 +182,11 @@ function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: string): stri
 function parse<T>(schema: z.ZodType<T>, value: unknown, prefix: string, eventId: string | null): T {
   const result = schema.safeParse(value, { reportInput: true });
   if (!result.success) {
-    throw new InvalidEventError('schema_violation', formatIssues(result.error.issues, prefix), eventId);
+    throw new InvalidEventError(
+      'schema_violation',
+      formatIssues(result.error.issues, prefix),
+      eventId,
+    );
   }
   return result.data;
 }
@@ -161,12 +210,16 @@ export function decodeJson(value: Buffer | null): unknown {
   }
   try {
     return JSON.parse(textValue, function reviver(this: unknown, key: string, v: unknown) {
-      if (UNSAFE_KEYS.has(key)) throw new InvalidEventError('unsafe_key', `key "${key}" is not allowed`);
+      if (UNSAFE_KEYS.has(key))
+        throw new InvalidEventError('unsafe_key', `key "${key}" is not allowed`);
       return v;
     });
   } catch (err) {
     if (err instanceof InvalidEventError) throw err;
-    throw new InvalidEventError('invalid_json', `message is not valid JSON: ${(err as Error).message}`);
+    throw new InvalidEventError(
+      'invalid_json',
+      `message is not valid JSON: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -178,7 +231,10 @@ export function decodeJson(value: Buffer | null): unknown {
 export function parseEvent(kind: EntityKind, message: IncomingMessage): SyncEvent {
   const json = decodeJson(message.value);
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new InvalidEventError('schema_violation', `value: must be a JSON object, got ${describe(json)}`);
+    throw new InvalidEventError(
+      'schema_violation',
+      `value: must be a JSON object, got ${describe(json)}`,
+    );
   }
   const rawId = (json as { eventId?: unknown }).eventId;
   const hintId = typeof rawId === 'string' && rawId.length <= 128 ? rawId : null;
@@ -202,7 +258,7 @@ export function parseEvent(kind: EntityKind, message: IncomingMessage): SyncEven
   };
   if (action === 'deleted') {
     const { id: entityId } = parse(deletedData, head.data, 'data', head.eventId);
-    return { ...header, kind, entityId, action: 'delete' } as SyncEvent;
+    return { ...header, kind, entityId, action: 'delete' };
   }
   const schema: z.ZodType<EntityDataMap[EntityKind]> = DATA_SCHEMAS[kind];
   const data = parse(schema, head.data, 'data', head.eventId);
