@@ -1,4 +1,8 @@
-import { ConsoleLogger, type INestApplication, type LogLevel as NestLogLevel } from '@nestjs/common';
+import {
+  ConsoleLogger,
+  type INestApplication,
+  type LogLevel as NestLogLevel,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import type { AppConfig, LogLevel } from './config/app-config';
@@ -19,7 +23,10 @@ function masked(config: AppConfig): unknown {
     ...config,
     kafka: {
       ...config.kafka,
-      sasl: config.kafka.sasl && { ...config.kafka.sasl, password: mask(config.kafka.sasl.password) },
+      sasl: config.kafka.sasl && {
+        ...config.kafka.sasl,
+        password: mask(config.kafka.sasl.password),
+      },
     },
     db: { ...config.db, password: mask(config.db.password) },
     redis: { ...config.redis, password: mask(config.redis.password) },
@@ -34,13 +41,21 @@ export async function startApp(
   config: AppConfig,
   onFatalCrash: (error: Error) => void,
 ): Promise<INestApplication> {
-  const logger = new ConsoleLogger('cms-sync', { json: true, logLevels: NEST_LEVELS[config.logLevel] });
+  const logger = new ConsoleLogger('cms-sync', {
+    json: true,
+    logLevels: NEST_LEVELS[config.logLevel],
+  });
   const app = await NestFactory.create(AppModule.forRoot(config), { logger, bufferLogs: false });
   logger.log({ msg: 'starting', config: masked(config) });
-  app.connectMicroservice({ strategy: new KafkaConsumerServer(config, onFatalCrash) }, { inheritAppConfig: true });
+  app.connectMicroservice(
+    { strategy: new KafkaConsumerServer(config, onFatalCrash) },
+    { inheritAppConfig: true },
+  );
   await app.init();
   await app.startAllMicroservices();
   await app.listen(config.http.port, config.http.host);
-  logger.log(`ready: consuming ${Object.values(config.kafka.topics).join(', ')} as group ${config.kafka.groupId}; HTTP on ${config.http.host}:${config.http.port}`);
+  logger.log(
+    `ready: consuming ${Object.values(config.kafka.topics).join(', ')} as group ${config.kafka.groupId}; HTTP on ${config.http.host}:${config.http.port}`,
+  );
   return app;
 }

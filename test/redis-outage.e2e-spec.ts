@@ -11,7 +11,8 @@ describe('Redis outage (a private redis-server the test kills)', () => {
   const redis = new PrivateRedis(20000 + Math.floor(Math.random() * 10000));
   let service: RunningService;
   let metrics: MetricsService;
-  const client = () => new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: true, maxRetriesPerRequest: 0 });
+  const client = () =>
+    new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: true, maxRetriesPerRequest: 0 });
 
   beforeAll(async () => {
     await redis.start();
@@ -54,7 +55,9 @@ describe('Redis outage (a private redis-server the test kills)', () => {
     await deliver([first, second, productEvent(1, 1)]);
     expect(await service.count('product', 'duplicate')).toBe(duplicatesBefore + 1);
     expect(await metrics.cacheCount('error')).toBeGreaterThanOrEqual(errorsBefore + 3);
-    expect((await ctx.rows('SELECT name, source_version FROM cms_products WHERE id = 1'))[0]).toEqual({
+    expect(
+      (await ctx.rows('SELECT name, source_version FROM cms_products WHERE id = 1'))[0],
+    ).toEqual({
       name: 'written while Redis was down',
       source_version: 2,
     });
@@ -77,6 +80,8 @@ describe('Redis outage (a private redis-server the test kills)', () => {
     const hits = await metrics.cacheCount('hit');
     await deliver([third]);
     expect(await metrics.cacheCount('hit')).toBe(hits + 1);
-    expect((await ctx.rows('SELECT source_version FROM cms_products WHERE id = 1'))[0]).toEqual({ source_version: 3 });
+    expect((await ctx.rows('SELECT source_version FROM cms_products WHERE id = 1'))[0]).toEqual({
+      source_version: 3,
+    });
   });
 });

@@ -4,7 +4,13 @@ import type { Pool } from 'mysql2';
 import { Kafka, logLevel } from 'kafkajs';
 import { MetricsService } from '../src/metrics/metrics.service';
 import type { EntityKind } from '../src/sync/domain/entity-kind';
-import { customerEvent, deletedEvent, orderEvent, productEvent, type TestEvent } from './support/events';
+import {
+  customerEvent,
+  deletedEvent,
+  orderEvent,
+  productEvent,
+  type TestEvent,
+} from './support/events';
 import { BROKERS, handledCount, type RunningService, TestContext } from './support/test-context';
 import { waitFor } from './support/wait-for';
 
@@ -26,17 +32,28 @@ describe('sync core (real Kafka, MariaDB, Redis)', () => {
   });
 
   /** Publishes and waits until the service has handled that many more events of the entity. */
-  async function deliver(entity: EntityKind, events: Parameters<TestContext['publish']>[1], options?: { partition?: number; key?: string }) {
+  async function deliver(
+    entity: EntityKind,
+    events: Parameters<TestContext['publish']>[1],
+    options?: { partition?: number; key?: string },
+  ) {
     const before = await handledCount(service, entity);
     await ctx.publish(entity, events, options);
     await ctx.waitForHandled(service, entity, before + events.length);
   }
 
-  const row = async (table: string, id: number) => (await ctx.rows(`SELECT * FROM ${table} WHERE id = ?`, [id]))[0];
-  const processed = (eventId: string) => ctx.rows('SELECT * FROM processed_events WHERE event_id = ?', [eventId]);
+  const row = async (table: string, id: number) =>
+    (await ctx.rows(`SELECT * FROM ${table} WHERE id = ?`, [id]))[0];
+  const processed = (eventId: string) =>
+    ctx.rows('SELECT * FROM processed_events WHERE event_id = ?', [eventId]);
 
   it('creates, updates and deletes a product', async () => {
-    const created = productEvent(101, 1, { description: null, stock: undefined, active: undefined }, 'created');
+    const created = productEvent(
+      101,
+      1,
+      { description: null, stock: undefined, active: undefined },
+      'created',
+    );
     await deliver('product', [created]);
     expect(await row('cms_products', 101)).toEqual({
       id: 101,
@@ -52,7 +69,9 @@ describe('sync core (real Kafka, MariaDB, Redis)', () => {
       synced_at: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/),
     });
 
-    await deliver('product', [productEvent(101, 2, { name: 'Red T-shirt 👕 M', price: 19.9, active: false })]);
+    await deliver('product', [
+      productEvent(101, 2, { name: 'Red T-shirt 👕 M', price: 19.9, active: false }),
+    ]);
     expect(await row('cms_products', 101)).toMatchObject({
       name: 'Red T-shirt 👕 M',
       price: '19.90',
@@ -66,12 +85,25 @@ describe('sync core (real Kafka, MariaDB, Redis)', () => {
     await deliver('product', [deleted]);
     expect(await row('cms_products', 101)).toBeUndefined();
     expect(await processed(deleted.eventId)).toEqual([
-      expect.objectContaining({ event_type: 'product.deleted', entity_id: 101, version: 3, outcome: 'applied', topic: ctx.topics.product }),
+      expect.objectContaining({
+        event_type: 'product.deleted',
+        entity_id: 101,
+        version: 3,
+        outcome: 'applied',
+        topic: ctx.topics.product,
+      }),
     ]);
   });
 
   it('creates, updates and deletes a customer, with absent fields as the contract defaults', async () => {
-    await deliver('customer', [customerEvent(201, 1, { firstName: undefined, lastName: null, status: undefined, phone: '+49 30 1234' }, 'created')]);
+    await deliver('customer', [
+      customerEvent(
+        201,
+        1,
+        { firstName: undefined, lastName: null, status: undefined, phone: '+49 30 1234' },
+        'created',
+      ),
+    ]);
     expect(await row('cms_customers', 201)).toEqual({
       id: 201,
       email: 'c201.v1@example.com',
@@ -84,7 +116,12 @@ describe('sync core (real Kafka, MariaDB, Redis)', () => {
       synced_at: expect.any(String),
     });
     await deliver('customer', [customerEvent(201, 2, { status: 'blocked', firstName: 'Zoë' })]);
-    expect(await row('cms_customers', 201)).toMatchObject({ first_name: 'Zoë', status: 'blocked', email: 'c201.v2@example.com', source_version: 2 });
+    expect(await row('cms_customers', 201)).toMatchObject({
+      first_name: 'Zoë',
+      status: 'blocked',
+      email: 'c201.v2@example.com',
+      source_version: 2,
+    });
     await deliver('customer', [deletedEvent('customer', 201, 3)]);
     expect(await row('cms_customers', 201)).toBeUndefined();
   });
@@ -102,15 +139,28 @@ describe('sync core (real Kafka, MariaDB, Redis)', () => {
       source_occurred_at: '2026-11-20 10:00:00.001',
       synced_at: expect.any(String),
     });
-    const items = () => ctx.rows('SELECT * FROM cms_order_items WHERE order_id = ? ORDER BY line_no', [301]);
+    const items = () =>
+      ctx.rows('SELECT * FROM cms_order_items WHERE order_id = ? ORDER BY line_no', [301]);
     expect(await items()).toEqual([
       { order_id: 301, line_no: 0, product_id: 1, quantity: 1, unit_price: '10.00' },
       { order_id: 301, line_no: 1, product_id: 2, quantity: 2, unit_price: '10.00' },
     ]);
 
-    await deliver('order', [orderEvent(301, 2, { status: 'shipped', totalAmount: '5.5', items: [{ productId: 9, quantity: 5, unitPrice: 1.1 }] })]);
-    expect(await row('cms_orders', 301)).toMatchObject({ status: 'shipped', total_amount: '5.50', source_version: 2 });
-    expect(await items()).toEqual([{ order_id: 301, line_no: 0, product_id: 9, quantity: 5, unit_price: '1.10' }]);
+    await deliver('order', [
+      orderEvent(301, 2, {
+        status: 'shipped',
+        totalAmount: '5.5',
+        items: [{ productId: 9, quantity: 5, unitPrice: 1.1 }],
+      }),
+    ]);
+    expect(await row('cms_orders', 301)).toMatchObject({
+      status: 'shipped',
+      total_amount: '5.50',
+      source_version: 2,
+    });
+    expect(await items()).toEqual([
+      { order_id: 301, line_no: 0, product_id: 9, quantity: 5, unit_price: '1.10' },
+    ]);
 
     await deliver('order', [deletedEvent('order', 301, 3)]);
     expect(await row('cms_orders', 301)).toBeUndefined();
@@ -133,20 +183,36 @@ describe('sync core (real Kafka, MariaDB, Redis)', () => {
     const stale = customerEvent(501, 3, { email: 'stale@example.com' });
     const equal = customerEvent(501, 5, { email: 'equal@example.com' });
     await deliver('customer', [stale, equal]);
-    expect(await row('cms_customers', 501)).toMatchObject({ email: 'c501.v5@example.com', source_version: 5 });
-    expect(await processed(stale.eventId)).toEqual([expect.objectContaining({ outcome: 'stale', version: 3 })]);
-    expect(await processed(equal.eventId)).toEqual([expect.objectContaining({ outcome: 'stale', version: 5 })]);
+    expect(await row('cms_customers', 501)).toMatchObject({
+      email: 'c501.v5@example.com',
+      source_version: 5,
+    });
+    expect(await processed(stale.eventId)).toEqual([
+      expect.objectContaining({ outcome: 'stale', version: 3 }),
+    ]);
+    expect(await processed(equal.eventId)).toEqual([
+      expect.objectContaining({ outcome: 'stale', version: 5 }),
+    ]);
   });
 
   it('lets the newest version win when one entity is spread over partitions out of order', async () => {
     const versions = [7, 2, 10, 1, 5, 9, 3, 8, 4, 6];
     const before = await handledCount(service, 'order');
     await Promise.all(
-      versions.map((version, i) => ctx.publish('order', [orderEvent(601, version, { totalAmount: `${version}.00` })], { partition: i % 3 })),
+      versions.map((version, i) =>
+        ctx.publish('order', [orderEvent(601, version, { totalAmount: `${version}.00` })], {
+          partition: i % 3,
+        }),
+      ),
     );
     await ctx.waitForHandled(service, 'order', before + versions.length);
-    expect(await row('cms_orders', 601)).toMatchObject({ total_amount: '10.00', source_version: 10 });
-    const recorded = await ctx.rows<{ n: number }>("SELECT COUNT(*) AS n FROM processed_events WHERE entity_id = 601 AND event_type LIKE 'order.%'");
+    expect(await row('cms_orders', 601)).toMatchObject({
+      total_amount: '10.00',
+      source_version: 10,
+    });
+    const recorded = await ctx.rows<{ n: number }>(
+      "SELECT COUNT(*) AS n FROM processed_events WHERE entity_id = 601 AND event_type LIKE 'order.%'",
+    );
     expect(recorded[0]?.n).toBe(10);
   });
 
@@ -159,7 +225,9 @@ describe('sync core (real Kafka, MariaDB, Redis)', () => {
   });
 
   it('answers a Redis hit without taking a database connection', async () => {
-    const pool = (service.app.get<DataSource>(getDataSourceToken()).driver as unknown as { pool: Pool }).pool;
+    const pool = (
+      service.app.get<DataSource>(getDataSourceToken()).driver as unknown as { pool: Pool }
+    ).pool;
     let acquired = 0;
     const onAcquire = () => acquired++;
     pool.on('acquire', onAcquire);
@@ -185,19 +253,25 @@ describe('sync core (real Kafka, MariaDB, Redis)', () => {
     const badPrice: TestEvent = productEvent(902, 1, { price: '1.999' });
     const before = await handledCount(service, 'product');
     // Same key, so all three land on one partition in this order.
-    await ctx.publish('product', [{ raw: '{not json', key: '901' }, { ...badPrice }, good], { key: '901' });
+    await ctx.publish('product', [{ raw: '{not json', key: '901' }, { ...badPrice }, good], {
+      key: '901',
+    });
     await ctx.waitForHandled(service, 'product', before + 3);
 
     expect(await row('cms_products', 901)).toMatchObject({ source_version: 1 });
-    const errors = await ctx.rows<{ error_type: string; error_message: string; event_id: string | null; payload: Buffer }>(
-      'SELECT * FROM sync_errors WHERE topic = ? ORDER BY kafka_offset',
-      [ctx.topics.product],
-    );
+    const errors = await ctx.rows<{
+      error_type: string;
+      error_message: string;
+      event_id: string | null;
+      payload: Buffer;
+    }>('SELECT * FROM sync_errors WHERE topic = ? ORDER BY kafka_offset', [ctx.topics.product]);
     expect(errors.map((e) => [e.error_type, e.event_id])).toEqual([
       ['invalid_json', null],
       ['schema_violation', badPrice.eventId],
     ]);
-    expect(errors[1]?.error_message).toBe('data.price: must be a decimal ≥ 0 and < 10^10 with at most 2 places, got "1.999"');
+    expect(errors[1]?.error_message).toBe(
+      'data.price: must be a decimal ≥ 0 and < 10^10 with at most 2 places, got "1.999"',
+    );
     expect(errors[0]?.payload.toString()).toBe('{not json');
 
     const kafka = new Kafka({ brokers: [BROKERS], logLevel: logLevel.NOTHING });
@@ -207,8 +281,12 @@ describe('sync core (real Kafka, MariaDB, Redis)', () => {
     try {
       await consumer.subscribe({ topic: `${ctx.topics.product}.dlq`, fromBeginning: true });
       await consumer.run({
-        eachMessage: async ({ message }) => {
-          seen.push({ key: message.key?.toString(), type: message.headers?.['x-error-type']?.toString() });
+        eachMessage: ({ message }) => {
+          seen.push({
+            key: message.key?.toString(),
+            type: message.headers?.['x-error-type']?.toString(),
+          });
+          return Promise.resolve();
         },
       });
       await waitFor('two dead letters', () => seen.length >= 2);

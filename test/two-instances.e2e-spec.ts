@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityKind } from '../src/sync/domain/entity-kind';
 import { productEvent, type TestEvent } from './support/events';
 import { type RunningService, TestContext } from './support/test-context';
 import { waitFor } from './support/wait-for';
@@ -38,7 +37,9 @@ describe('two instances in one group on a 6-partition topic', () => {
     const distinct: TestEvent[] = [];
     for (let id = 1; id <= ENTITIES; id++) {
       for (let version = 1; version <= VERSIONS; version++) {
-        distinct.push(productEvent(id, version, { name: `p${id} v${version} ${randomUUID().slice(0, 8)}` }));
+        distinct.push(
+          productEvent(id, version, { name: `p${id} v${version} ${randomUUID().slice(0, 8)}` }),
+        );
       }
     }
     const stream = [...distinct];
@@ -64,13 +65,16 @@ describe('two instances in one group on a 6-partition topic', () => {
     const recordedCount = async () => {
       let sum = 0;
       for (const service of services) {
-        for (const outcome of ['applied', 'stale'] as const) sum += await service.count('product' as EntityKind, outcome);
+        for (const outcome of ['applied', 'stale'] as const)
+          sum += await service.count('product', outcome);
       }
       return sum;
     };
     await waitFor(
       'every distinct event recorded',
-      async () => (await ctx.rows<{ n: number }>('SELECT COUNT(*) AS n FROM processed_events'))[0]?.n === distinct.length,
+      async () =>
+        (await ctx.rows<{ n: number }>('SELECT COUNT(*) AS n FROM processed_events'))[0]?.n ===
+        distinct.length,
       { timeoutMs: 120_000, intervalMs: 250 },
     );
 
@@ -79,13 +83,23 @@ describe('two instances in one group on a 6-partition topic', () => {
       const id = event.data.id as number;
       if ((expected.get(id)?.version ?? 0) < event.version) expected.set(id, event);
     }
-    const rows = await ctx.rows<{ id: number; name: string; price: string; stock: number; source_version: number }>(
-      'SELECT id, name, price, stock, source_version FROM cms_products ORDER BY id',
-    );
+    const rows = await ctx.rows<{
+      id: number;
+      name: string;
+      price: string;
+      stock: number;
+      source_version: number;
+    }>('SELECT id, name, price, stock, source_version FROM cms_products ORDER BY id');
     expect(rows).toEqual(
       [...expected.values()]
         .sort((a, b) => (a.data.id as number) - (b.data.id as number))
-        .map((e) => ({ id: e.data.id, name: e.data.name, price: e.data.price, stock: e.data.stock, source_version: e.version })),
+        .map((e) => ({
+          id: e.data.id,
+          name: e.data.name,
+          price: e.data.price,
+          stock: e.data.stock,
+          source_version: e.version,
+        })),
     );
     // Every distinct event was recorded exactly once across both instances: none applied twice.
     expect(await recordedCount()).toBe(distinct.length);

@@ -46,16 +46,26 @@ export class ProcessedEventCacheRepository implements OnApplicationShutdown {
     if (entries.length === 0) return;
     const pipeline = this.redis.pipeline();
     for (const entry of entries) {
-      pipeline.set(cacheKey(entry.eventId), entry.outcome, 'EX', this.config.redis.ttlSeconds[entry.kind]);
+      pipeline.set(
+        cacheKey(entry.eventId),
+        entry.outcome,
+        'EX',
+        this.config.redis.ttlSeconds[entry.kind],
+      );
     }
     let results: [Error | null, unknown][] | null;
     try {
       results = await pipeline.exec();
     } catch (err) {
-      throw new TransientError('redis', `idempotency write failed: ${(err as Error).message}`, { cause: err });
+      throw new TransientError('redis', `idempotency write failed: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     const failed = results?.find(([err]) => err !== null)?.[0];
-    if (failed) throw new TransientError('redis', `idempotency write failed: ${failed.message}`, { cause: failed });
+    if (failed)
+      throw new TransientError('redis', `idempotency write failed: ${failed.message}`, {
+        cause: failed,
+      });
   }
 
   async onApplicationShutdown(): Promise<void> {

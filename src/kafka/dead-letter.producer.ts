@@ -24,7 +24,9 @@ export class DeadLetterProducer implements OnApplicationShutdown {
     try {
       const topic = deadLetterTopic(message.topic);
       await this.ensureTopic(message.topic);
-      await (await this.connected()).send({
+      await (
+        await this.connected()
+      ).send({
         topic,
         acks: -1,
         messages: [

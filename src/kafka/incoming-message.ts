@@ -9,7 +9,14 @@ export function incomingMessage(context: KafkaContext): IncomingMessage {
     topic: context.getTopic(),
     partition: context.getPartition(),
     offset: message.offset,
-    key: key === null || key === undefined ? null : typeof key === 'string' ? key : Buffer.isBuffer(key) ? key.toString('utf8') : JSON.stringify(key),
+    key:
+      key === null || key === undefined
+        ? null
+        : typeof key === 'string'
+          ? key
+          : Buffer.isBuffer(key)
+            ? key.toString('utf8')
+            : JSON.stringify(key),
     value: Buffer.isBuffer(message.value) ? message.value : null,
   };
 }

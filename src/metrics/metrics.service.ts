@@ -59,7 +59,9 @@ export class MetricsService {
   /** Reads one counter's current value; the demo's summary and the tests use it. */
   async eventCount(entity: EntityKind, outcome: SyncOutcome | 'failed'): Promise<number> {
     const { values } = await this.events.get();
-    return values.find((v) => v.labels.entity === entity && v.labels.outcome === outcome)?.value ?? 0;
+    return (
+      values.find((v) => v.labels.entity === entity && v.labels.outcome === outcome)?.value ?? 0
+    );
   }
 
   async cacheCount(result: CacheResult): Promise<number> {

@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { UpsertEvent } from '../sync/domain/sync-event';
-import { type CmsEntityRepository, nonKey, SYNC_COLUMNS, syncValues } from './cms-entity-repository';
+import {
+  type CmsEntityRepository,
+  nonKey,
+  SYNC_COLUMNS,
+  syncValues,
+} from './cms-entity-repository';
 import { deleteWhereIn, insertRows } from './sql';
 
 const TABLE = 'cms_customers';
@@ -9,10 +14,22 @@ const COLUMNS = ['id', 'email', 'first_name', 'last_name', 'phone', 'status', ..
 
 @Injectable()
 export class CustomerRepository implements CmsEntityRepository<'customer'> {
-  async upsert(em: EntityManager, events: readonly UpsertEvent<'customer'>[], syncedAt: Date): Promise<void> {
+  async upsert(
+    em: EntityManager,
+    events: readonly UpsertEvent<'customer'>[],
+    syncedAt: Date,
+  ): Promise<void> {
     const rows = events.map((event) => {
       const d = event.data;
-      return [d.id, d.email, d.firstName, d.lastName, d.phone, d.status, ...syncValues(event, syncedAt)];
+      return [
+        d.id,
+        d.email,
+        d.firstName,
+        d.lastName,
+        d.phone,
+        d.status,
+        ...syncValues(event, syncedAt),
+      ];
     });
     await insertRows(em, TABLE, COLUMNS, rows, nonKey(COLUMNS));
   }

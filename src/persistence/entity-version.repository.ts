@@ -42,10 +42,10 @@ export class EntityVersionRepository {
     for (const kind of new Set(sorted.map((ref) => ref.kind))) {
       const ids = sorted.filter((ref) => ref.kind === kind).map((ref) => ref.entityId);
       rows.push(
-        ...((await em.query(
+        ...(await em.query<VersionRow[]>(
           `SELECT entity, entity_id, version, deleted FROM ${TABLE} WHERE entity = ? AND entity_id IN (?) FOR UPDATE`,
           [kind, ids],
-        )) as VersionRow[]),
+        )),
       );
     }
     const states = new Map<EntityKey, VersionState>();

@@ -55,7 +55,11 @@ export class SyncService implements OnModuleDestroy {
    * dead-lettered: only then may its offset be committed. Rejects only when the service stops or
    * the consumer loses the partition, leaving the offset where it was.
    */
-  async handleMessage(kind: EntityKind, message: IncomingMessage, heartbeat: Heartbeat): Promise<SyncOutcome> {
+  async handleMessage(
+    kind: EntityKind,
+    message: IncomingMessage,
+    heartbeat: Heartbeat,
+  ): Promise<SyncOutcome> {
     const started = performance.now();
     const retry = this.retryOptions(kind, heartbeat);
     const outcome = await retryUntilDone<SyncOutcome>(
@@ -129,7 +133,11 @@ export class SyncService implements OnModuleDestroy {
     });
   }
 
-  private async writeChanges(em: EntityManager, winners: readonly SyncEvent[], now: Date): Promise<void> {
+  private async writeChanges(
+    em: EntityManager,
+    winners: readonly SyncEvent[],
+    now: Date,
+  ): Promise<void> {
     for (const kind of ENTITY_KINDS) {
       const ofKind = winners.filter((event) => event.kind === kind);
       if (ofKind.length === 0) continue;
@@ -180,7 +188,10 @@ export class SyncService implements OnModuleDestroy {
         this.metrics.recordEvent(kind, 'failed');
         const line = `attempt ${failures} failed, retrying in ${delayMs} ms: ${error.name}: ${error.message}`;
         if (error instanceof UnexpectedError) {
-          this.logger.error(`${line} (unexpected: a bug until shown otherwise)`, error.cause instanceof Error ? error.cause.stack : undefined);
+          this.logger.error(
+            `${line} (unexpected: a bug until shown otherwise)`,
+            error.cause instanceof Error ? error.cause.stack : undefined,
+          );
         } else {
           this.logger.warn(line);
         }

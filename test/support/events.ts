@@ -9,9 +9,15 @@ export interface TestEvent {
   data: Record<string, unknown>;
 }
 
-const occurredAt = (version: number) => new Date(Date.UTC(2026, 10, 20, 10, 0, 0, version)).toISOString();
+const occurredAt = (version: number) =>
+  new Date(Date.UTC(2026, 10, 20, 10, 0, 0, version)).toISOString();
 
-export function productEvent(id: number, version: number, data: Record<string, unknown> = {}, action = 'updated'): TestEvent {
+export function productEvent(
+  id: number,
+  version: number,
+  data: Record<string, unknown> = {},
+  action = 'updated',
+): TestEvent {
   return {
     eventId: randomUUID(),
     type: `product.${action}`,
@@ -31,7 +37,12 @@ export function productEvent(id: number, version: number, data: Record<string, u
   };
 }
 
-export function customerEvent(id: number, version: number, data: Record<string, unknown> = {}, action = 'updated'): TestEvent {
+export function customerEvent(
+  id: number,
+  version: number,
+  data: Record<string, unknown> = {},
+  action = 'updated',
+): TestEvent {
   return {
     eventId: randomUUID(),
     type: `customer.${action}`,
@@ -49,7 +60,12 @@ export function customerEvent(id: number, version: number, data: Record<string, 
   };
 }
 
-export function orderEvent(id: number, version: number, data: Record<string, unknown> = {}, action = 'updated'): TestEvent {
+export function orderEvent(
+  id: number,
+  version: number,
+  data: Record<string, unknown> = {},
+  action = 'updated',
+): TestEvent {
   return {
     eventId: randomUUID(),
     type: `order.${action}`,
@@ -71,6 +87,16 @@ export function orderEvent(id: number, version: number, data: Record<string, unk
   };
 }
 
-export function deletedEvent(entity: 'product' | 'customer' | 'order', id: number, version: number): TestEvent {
-  return { eventId: randomUUID(), type: `${entity}.deleted`, occurredAt: occurredAt(version), version, data: { id } };
+export function deletedEvent(
+  entity: 'product' | 'customer' | 'order',
+  id: number,
+  version: number,
+): TestEvent {
+  return {
+    eventId: randomUUID(),
+    type: `${entity}.deleted`,
+    occurredAt: occurredAt(version),
+    version,
+    data: { id },
+  };
 }

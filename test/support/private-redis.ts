@@ -22,9 +22,13 @@ export class PrivateRedis {
   constructor(readonly port: number) {}
 
   async start(): Promise<void> {
-    this.process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
+    this.process = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
     await waitFor(`private redis on ${this.port}`, () => answers(this.port), { timeoutMs: 10_000 });
   }
 
@@ -34,6 +38,8 @@ export class PrivateRedis {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
-    await waitFor(`redis on ${this.port} gone`, async () => !(await answers(this.port)), { timeoutMs: 10_000 });
+    await waitFor(`redis on ${this.port} gone`, async () => !(await answers(this.port)), {
+      timeoutMs: 10_000,
+    });
   }
 }

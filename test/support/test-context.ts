@@ -34,7 +34,11 @@ export class TestContext {
     order: `test.${this.id}.order.changed`,
   };
   readonly groupId = `test-${this.id}`;
-  private readonly kafka = new Kafka({ clientId: `test-${this.id}`, brokers: [BROKERS], logLevel: logLevel.NOTHING });
+  private readonly kafka = new Kafka({
+    clientId: `test-${this.id}`,
+    brokers: [BROKERS],
+    logLevel: logLevel.NOTHING,
+  });
   private producer: Producer | undefined;
   private admin: Admin | undefined;
   db!: Connection;
@@ -119,7 +123,11 @@ export class TestContext {
       acks: -1,
       messages: events.map((event) =>
         'raw' in event
-          ? { key: event.key ?? options.key ?? null, value: event.raw, partition: options.partition }
+          ? {
+              key: event.key ?? options.key ?? null,
+              value: event.raw,
+              partition: options.partition,
+            }
           : {
               key: options.key ?? String(event.data.id),
               value: JSON.stringify(event),
@@ -147,7 +155,12 @@ export class TestContext {
   }
 
   /** Waits until the service has handled `total` events of an entity, whatever their outcome. */
-  async waitForHandled(service: RunningService, entity: EntityKind, total: number, timeoutMs = 60_000): Promise<void> {
+  async waitForHandled(
+    service: RunningService,
+    entity: EntityKind,
+    total: number,
+    timeoutMs = 60_000,
+  ): Promise<void> {
     await waitFor(
       `${total} ${entity} events handled`,
       async () => (await handledCount(service, entity)) >= total,
@@ -158,6 +171,7 @@ export class TestContext {
 
 export async function handledCount(service: RunningService, entity: EntityKind): Promise<number> {
   let sum = 0;
-  for (const outcome of ['applied', 'duplicate', 'stale', 'invalid'] as const) sum += await service.count(entity, outcome);
+  for (const outcome of ['applied', 'duplicate', 'stale', 'invalid'] as const)
+    sum += await service.count(entity, outcome);
   return sum;
 }

@@ -72,4 +72,7 @@ type EventOf<K extends EntityKind> =
 /** A validated change event: the only shape the apply step accepts. */
 export type SyncEvent = { [K in EntityKind]: EventOf<K> }[EntityKind];
 
-export type UpsertEvent<K extends EntityKind = EntityKind> = Extract<SyncEvent, { kind: K; action: 'upsert' }>;
+export type UpsertEvent<K extends EntityKind = EntityKind> = Extract<
+  SyncEvent,
+  { kind: K; action: 'upsert' }
+>;
