@@ -7,7 +7,7 @@ import { UnexpectedError } from '../common/errors/unexpected.error';
 import type { SyncError } from '../common/errors/sync.error';
 import { ProcessedEventCacheRepository } from '../idempotency/processed-event-cache.repository';
 import { MetricsService } from '../metrics/metrics.service';
-import type { CmsEntityRepository } from '../persistence/cms-entity-repository';
+import type { CmsEntityRepository } from '../persistence/cms-entity.repository';
 import { CustomerRepository } from '../persistence/customer.repository';
 import { EntityVersionRepository } from '../persistence/entity-version.repository';
 import { OrderRepository } from '../persistence/order.repository';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { EntityKind } from '../../src/sync/domain/entity-kind';
 
 /** Builders for contract-shaped events; every field can be overridden to make a bad one. */
 export interface TestEvent {
@@ -9,94 +10,63 @@ export interface TestEvent {
   data: Record<string, unknown>;
 }
 
-const occurredAt = (version: number) =>
-  new Date(Date.UTC(2026, 10, 20, 10, 0, 0, version)).toISOString();
+type Data = Record<string, unknown>;
 
-export function productEvent(
+/** Each entity's valid data for an id and version: the fields change with the version. */
+const DEFAULTS: Record<EntityKind, (id: number, version: number) => Data> = {
+  product: (id, version) => ({
+    sku: `SKU-${id}`,
+    name: `Product ${id} v${version}`,
+    description: `description v${version}`,
+    price: `${id}.${String(version % 100).padStart(2, '0')}`,
+    currency: 'EUR',
+    stock: version,
+    active: true,
+  }),
+  customer: (id, version) => ({
+    email: `c${id}.v${version}@example.com`,
+    firstName: `First${version}`,
+    lastName: 'Last',
+    phone: null,
+    status: 'active',
+  }),
+  order: () => ({
+    customerId: 7,
+    status: 'paid',
+    currency: 'EUR',
+    totalAmount: '30.00',
+    placedAt: '2026-11-20T09:00:00.000+01:00',
+    items: [
+      { productId: 1, quantity: 1, unitPrice: '10.00' },
+      { productId: 2, quantity: 2, unitPrice: '10.00' },
+    ],
+  }),
+};
+
+function event(
+  entity: EntityKind,
+  action: string,
   id: number,
   version: number,
-  data: Record<string, unknown> = {},
-  action = 'updated',
+  data: Data,
 ): TestEvent {
   return {
     eventId: randomUUID(),
-    type: `product.${action}`,
-    occurredAt: occurredAt(version),
+    type: `${entity}.${action}`,
+    occurredAt: new Date(Date.UTC(2026, 10, 20, 10, 0, 0, version)).toISOString(),
     version,
-    data: {
-      id,
-      sku: `SKU-${id}`,
-      name: `Product ${id} v${version}`,
-      description: `description v${version}`,
-      price: `${id}.${String(version % 100).padStart(2, '0')}`,
-      currency: 'EUR',
-      stock: version,
-      active: true,
-      ...data,
-    },
+    data: { id, ...data },
   };
 }
 
-export function customerEvent(
-  id: number,
-  version: number,
-  data: Record<string, unknown> = {},
-  action = 'updated',
-): TestEvent {
-  return {
-    eventId: randomUUID(),
-    type: `customer.${action}`,
-    occurredAt: occurredAt(version),
-    version,
-    data: {
-      id,
-      email: `c${id}.v${version}@example.com`,
-      firstName: `First${version}`,
-      lastName: 'Last',
-      phone: null,
-      status: 'active',
-      ...data,
-    },
-  };
-}
+const builder =
+  (entity: EntityKind) =>
+  (id: number, version: number, data: Data = {}, action = 'updated'): TestEvent =>
+    event(entity, action, id, version, { ...DEFAULTS[entity](id, version), ...data });
 
-export function orderEvent(
-  id: number,
-  version: number,
-  data: Record<string, unknown> = {},
-  action = 'updated',
-): TestEvent {
-  return {
-    eventId: randomUUID(),
-    type: `order.${action}`,
-    occurredAt: occurredAt(version),
-    version,
-    data: {
-      id,
-      customerId: 7,
-      status: 'paid',
-      currency: 'EUR',
-      totalAmount: '30.00',
-      placedAt: '2026-11-20T09:00:00.000+01:00',
-      items: [
-        { productId: 1, quantity: 1, unitPrice: '10.00' },
-        { productId: 2, quantity: 2, unitPrice: '10.00' },
-      ],
-      ...data,
-    },
-  };
-}
+export const productEvent = builder('product');
+export const customerEvent = builder('customer');
+export const orderEvent = builder('order');
 
-export function deletedEvent(
-  entity: 'product' | 'customer' | 'order',
-  id: number,
-  version: number,
-): TestEvent {
-  return {
-    eventId: randomUUID(),
-    type: `${entity}.deleted`,
-    occurredAt: occurredAt(version),
-    version,
-    data: { id },
-  };
-}
+export const deletedEvent = (entity: EntityKind, id: number, version: number): TestEvent =>
+  event(entity, 'deleted', id, version, {});
