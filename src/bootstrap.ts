@@ -6,6 +6,7 @@ import {
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import type { AppConfig, LogLevel } from './config/app-config';
+import { ConsumerStatus } from './health/consumer-status';
 import { KafkaConsumerServer } from './kafka/kafka-consumer.server';
 
 const NEST_LEVELS: Record<LogLevel, NestLogLevel[]> = {
@@ -45,10 +46,15 @@ export async function startApp(
     json: true,
     logLevels: NEST_LEVELS[config.logLevel],
   });
-  const app = await NestFactory.create(AppModule.forRoot(config), { logger, bufferLogs: false });
+  // One per process: the Kafka server updates it, the readiness check reads it.
+  const consumerStatus = new ConsumerStatus();
+  const app = await NestFactory.create(AppModule.forRoot(config, consumerStatus), {
+    logger,
+    bufferLogs: false,
+  });
   logger.log({ msg: 'starting', config: masked(config) });
   app.connectMicroservice(
-    { strategy: new KafkaConsumerServer(config, onFatalCrash) },
+    { strategy: new KafkaConsumerServer(config, onFatalCrash, consumerStatus) },
     { inheritAppConfig: true },
   );
   await app.init();

@@ -42,6 +42,7 @@ const MAX_RECONNECT_DELAY_MS = 2000;
     },
     ProcessedEventCacheRepository,
   ],
-  exports: [ProcessedEventCacheRepository],
+  // The client is exported for the readiness report.
+  exports: [ProcessedEventCacheRepository, REDIS_CLIENT],
 })
 export class IdempotencyModule {}

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { type ConsumerDeserializer, type IncomingEvent, ServerKafka } from '@nestjs/microservices';
 import { type Consumer, Partitioners } from 'kafkajs';
 import type { AppConfig } from '../config/app-config';
+import type { ConsumerStatus } from '../health/consumer-status';
 import { ENTITY_KINDS } from '../sync/domain/entity-kind';
 import { kafkaClientConfig } from './kafka-client-config';
 import { TOPIC_PATTERNS } from './topic-patterns';
@@ -28,6 +29,7 @@ export class KafkaConsumerServer extends ServerKafka {
   constructor(
     config: AppConfig,
     private readonly onFatalCrash: (error: Error) => void,
+    private readonly consumerStatus: ConsumerStatus,
   ) {
     const topicByPattern = new Map<string, string>(
       ENTITY_KINDS.map((kind) => [TOPIC_PATTERNS[kind], config.kafka.topics[kind]]),
@@ -57,9 +59,15 @@ export class KafkaConsumerServer extends ServerKafka {
     const topics = [...this.messageHandlers.keys()].map(
       (pattern) => this.topicByPattern.get(pattern) ?? pattern,
     );
+    // Readiness follows the consumer's own events; see ConsumerStatus for what counts as ready.
+    consumer.on(consumer.events.GROUP_JOIN, () => this.consumerStatus.joined());
+    consumer.on(consumer.events.REBALANCING, () => this.consumerStatus.rebalancing());
+    consumer.on(consumer.events.STOP, () => this.consumerStatus.stopped());
+    consumer.on(consumer.events.DISCONNECT, () => this.consumerStatus.stopped());
     // kafkajs restarts the consumer itself after retriable crashes; one it gives up on would
     // leave the process up but idle, so that one ends the service and the orchestrator restarts it.
     consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.consumerStatus.crashed(payload.error, payload.restart);
       if (!payload.restart) {
         this.crashLogger.error(`consumer crashed for good: ${payload.error.message}`);
         this.onFatalCrash(payload.error);
