@@ -1,0 +1,107 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.constants';
+import { MetricsService } from '../metrics/metrics.service';
+import { ProcessedEventRepository } from '../persistence/processed-event.repository';
+
+/** Rows deleted per statement: small enough that each DELETE holds its locks only briefly. */
+export const PRUNE_BATCH_SIZE = 1000;
+const HOUR_MS = 3_600_000;
+
+/**
+ * Deletes `processed_events` rows older than PROCESSED_EVENTS_RETENTION_HOURS every
+ * PRUNE_INTERVAL_MS (contract section 3: they "may be pruned").
+ *
+ * Pruning is safe: once an event's row is gone, a replay of that old event is no longer caught
+ * as a duplicate by `processed_events`, but the version rule still catches it —
+ * `sync_entity_versions` keeps the last version applied or deleted for every entity and is never
+ * pruned, so the replayed event's version is ≤ the stored one and it is recorded as stale,
+ * changing no entity row.
+ *
+ * Several instances may prune at once; that is harmless (each DELETE removes what is left).
+ * Within one instance, a run never starts while the previous one is still going.
+ */
+@Injectable()
+export class ProcessedEventsPrunerService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(ProcessedEventsPrunerService.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<number> | undefined;
+  private stopped = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly processedEvents: ProcessedEventRepository,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const { pruneIntervalMs } = this.config.housekeeping;
+    this.timer = setInterval(() => void this.pruneOnce(), pruneIntervalMs);
+    // The schedule alone never keeps the process alive.
+    this.timer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    // Let a run in flight finish its current statement before the pool closes.
+    await this.running?.catch(() => undefined);
+  }
+
+  /**
+   * One pruning run; resolves with the number of rows deleted. Never rejects: errors are logged
+   * and the next tick tries again. A call while a run is in flight joins that run.
+   */
+  pruneOnce(): Promise<number> {
+    if (this.running !== undefined) return this.running;
+    const run = this.prune().finally(() => {
+      this.running = undefined;
+    });
+    this.running = run;
+    return run;
+  }
+
+  private async prune(): Promise<number> {
+    const { processedEventsRetentionHours } = this.config.housekeeping;
+    const olderThan = new Date(Date.now() - processedEventsRetentionHours * HOUR_MS);
+    let deleted = 0;
+    try {
+      deleted = await this.processedEvents.prune(
+        this.dataSource.manager,
+        olderThan,
+        PRUNE_BATCH_SIZE,
+        (count) => {
+          this.metrics.recordPruned(count);
+          if (this.stopped) throw new PruneStopped();
+        },
+      );
+      if (deleted > 0) {
+        this.logger.log(
+          `pruned ${deleted} processed_events row(s) older than ${olderThan.toISOString()}`,
+        );
+      }
+    } catch (err) {
+      if (!(err instanceof PruneStopped)) {
+        this.logger.error(
+          `pruning processed_events failed (retried in ${this.config.housekeeping.pruneIntervalMs} ms): ${
+            err instanceof Error ? err.message : String(err)
+          }`,
+        );
+      }
+    }
+    return deleted;
+  }
+}
+
+/** Thrown between batches to end a run early when the service stops. */
+class PruneStopped extends Error {}
