@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { ProcessedEventCacheRepository } from '../src/idempotency/processed-event-cache.repository';
 import { MetricsService } from '../src/metrics/metrics.service';
 import { productEvent } from './support/events';
 import { PrivateRedis } from './support/private-redis';
@@ -17,7 +18,12 @@ describe('Redis outage (a private redis-server the test kills)', () => {
   beforeAll(async () => {
     await redis.start();
     await ctx.setUp(2);
-    service = await ctx.startService({ REDIS_PORT: String(redis.port) });
+    // A small breaker: two failures in a row open the circuit, half a second until a trial.
+    service = await ctx.startService({
+      REDIS_PORT: String(redis.port),
+      REDIS_BREAKER_FAILURES: '2',
+      REDIS_BREAKER_COOLDOWN_MS: '500',
+    });
     metrics = service.app.get(MetricsService);
   });
 
@@ -46,6 +52,7 @@ describe('Redis outage (a private redis-server the test kills)', () => {
     const first = productEvent(1, 1);
     await deliver([first]);
     expect(await cached(first.eventId)).toBe(true);
+    expect(await metrics.redisCircuitOpen()).toBe(0);
 
     await redis.kill();
     const errorsBefore = await metrics.cacheCount('error');
@@ -62,6 +69,28 @@ describe('Redis outage (a private redis-server the test kills)', () => {
       source_version: 2,
     });
 
+    // Enough failures in a row opened the circuit: Redis is skipped, calls fail at once.
+    await waitFor(
+      'the Redis circuit to open',
+      async () => (await metrics.redisCircuitOpen()) === 1,
+      { timeoutMs: 10_000 },
+    );
+    const repository = service.app.get(ProcessedEventCacheRepository);
+    await waitFor(
+      'a lookup refused by the open circuit',
+      async () => {
+        const error = await repository.findProcessed(['probe']).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        return error instanceof Error && /circuit open/.test(error.message);
+      },
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
+    // Still open while Redis stays down: each trial after the cool-down fails and re-opens it.
+    await deliver([productEvent(3, 1)]);
+    expect(await metrics.redisCircuitOpen()).toBe(1);
+
     await redis.start();
     // The client reconnects by itself; the first event after that is cached again.
     const third = productEvent(1, 3);
@@ -75,6 +104,8 @@ describe('Redis outage (a private redis-server the test kills)', () => {
       },
       { timeoutMs: 30_000, intervalMs: 500 },
     );
+    // A trial call succeeded, so the circuit is closed again.
+    expect(await metrics.redisCircuitOpen()).toBe(0);
     await deliver([third]);
     expect(await cached(third.eventId)).toBe(true);
     const hits = await metrics.cacheCount('hit');

@@ -35,6 +35,13 @@ export interface AppConfig {
     readonly password: string;
     readonly ttlSeconds: Readonly<Record<EntityKind, number>>;
   };
+  /** The circuit breaker in front of Redis: a dead cache adds no per-event latency. */
+  readonly redisBreaker: {
+    /** Consecutive Redis failures that open the circuit. */
+    readonly failures: number;
+    /** How long an open circuit skips Redis before one trial call. */
+    readonly cooldownMs: number;
+  };
   readonly http: {
     readonly host: string;
     readonly port: number;
@@ -43,6 +50,11 @@ export interface AppConfig {
     readonly mode: SyncMode;
     readonly retryInitialDelayMs: number;
     readonly retryMaxDelayMs: number;
+  };
+  readonly housekeeping: {
+    /** processed_events rows older than this are pruned (contract section 3). */
+    readonly processedEventsRetentionHours: number;
+    readonly pruneIntervalMs: number;
   };
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
@@ -171,6 +183,10 @@ export function parseConfig(env: Env): AppConfig {
       password: r.secret('REDIS_PASSWORD'),
       ttlSeconds: ttlPerEntity(r),
     },
+    redisBreaker: {
+      failures: r.int('REDIS_BREAKER_FAILURES', 5, 1, 1000),
+      cooldownMs: r.int('REDIS_BREAKER_COOLDOWN_MS', 5000, 1, 3_600_000),
+    },
     http: {
       host: r.string('HTTP_HOST', '0.0.0.0'),
       port: r.int('HTTP_PORT', 3000, 0, MAX_PORT),
@@ -179,6 +195,10 @@ export function parseConfig(env: Env): AppConfig {
       mode: r.oneOf('SYNC_MODE', 'event', ['event'] as const),
       retryInitialDelayMs: r.int('RETRY_INITIAL_DELAY_MS', 100, 1, 3_600_000),
       retryMaxDelayMs: r.int('RETRY_MAX_DELAY_MS', 30000, 1, 3_600_000),
+    },
+    housekeeping: {
+      processedEventsRetentionHours: r.int('PROCESSED_EVENTS_RETENTION_HOURS', 168, 1, 87_600),
+      pruneIntervalMs: r.int('PRUNE_INTERVAL_MS', 3_600_000, 100, 86_400_000),
     },
     logLevel: r.oneOf('LOG_LEVEL', 'info', ['error', 'warn', 'info', 'debug', 'verbose'] as const),
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 30000, 1000, 3_600_000),

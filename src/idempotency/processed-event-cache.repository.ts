@@ -3,8 +3,10 @@ import type Redis from 'ioredis';
 import { APP_CONFIG } from '../config/config.constants';
 import type { AppConfig } from '../config/app-config';
 import { TransientError } from '../common/errors/transient.error';
+import { MetricsService } from '../metrics/metrics.service';
 import type { EntityKind } from '../sync/domain/entity-kind';
 import type { RecordedOutcome } from '../sync/domain/sync-outcome';
+import { CircuitBreaker, CircuitOpenError, type CircuitStateChange } from './circuit-breaker';
 import { REDIS_CLIENT } from './redis.constants';
 
 export const cacheKey = (eventId: string) => `processed:event:${eventId}`;
@@ -18,54 +20,87 @@ export interface CacheEntry {
 /**
  * The Redis half of the idempotency check. Redis is a cache, never the source of truth: every
  * failure surfaces as a TransientError that the caller treats as a miss.
+ *
+ * A circuit breaker stands in front of every call: after `REDIS_BREAKER_FAILURES` failures in a
+ * row Redis is not called at all for `REDIS_BREAKER_COOLDOWN_MS` (calls fail at once with
+ * "circuit open"), then one trial call decides whether to use it again.
  */
 @Injectable()
 export class ProcessedEventCacheRepository implements OnApplicationShutdown {
   private readonly logger = new Logger(ProcessedEventCacheRepository.name);
+  private readonly breaker: CircuitBreaker;
 
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    private readonly metrics: MetricsService,
+  ) {
+    this.breaker = new CircuitBreaker({
+      failureThreshold: config.redisBreaker.failures,
+      cooldownMs: config.redisBreaker.cooldownMs,
+      onStateChange: (change) => this.circuitChanged(change),
+    });
+    this.metrics.setRedisCircuitOpen(false);
+  }
 
   /** The ids among `eventIds` that Redis remembers as processed: one round trip for any number. */
   async findProcessed(eventIds: readonly string[]): Promise<Set<string>> {
     if (eventIds.length === 0) return new Set();
-    try {
-      const values = await this.redis.mget(eventIds.map(cacheKey));
-      return new Set(eventIds.filter((_, i) => values[i] !== null));
-    } catch (err) {
-      throw new TransientError('redis', `idempotency lookup failed: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
+    const values = await this.call('idempotency lookup', () =>
+      this.redis.mget(eventIds.map(cacheKey)),
+    );
+    return new Set(eventIds.filter((_, i) => values[i] !== null));
   }
 
   /** Remembers events after their transaction committed, each with its entity's TTL. */
   async markProcessed(entries: readonly CacheEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const entry of entries) {
-      pipeline.set(
-        cacheKey(entry.eventId),
-        entry.outcome,
-        'EX',
-        this.config.redis.ttlSeconds[entry.kind],
-      );
-    }
-    let results: [Error | null, unknown][] | null;
+    await this.call('idempotency write', async () => {
+      const pipeline = this.redis.pipeline();
+      for (const entry of entries) {
+        pipeline.set(
+          cacheKey(entry.eventId),
+          entry.outcome,
+          'EX',
+          this.config.redis.ttlSeconds[entry.kind],
+        );
+      }
+      const results = await pipeline.exec();
+      // A refused command (OOM, a read-only replica) counts as a failure of Redis too.
+      const failed = results?.find(([err]) => err !== null)?.[0];
+      if (failed) throw failed;
+    });
+  }
+
+  /** One Redis round trip through the breaker; every failure becomes a TransientError. */
+  private async call<T>(what: string, command: () => Promise<T>): Promise<T> {
     try {
-      results = await pipeline.exec();
+      return await this.breaker.execute(command);
     } catch (err) {
-      throw new TransientError('redis', `idempotency write failed: ${(err as Error).message}`, {
+      if (err instanceof CircuitOpenError) {
+        throw new TransientError('redis', `${what} skipped: ${err.message}`, { cause: err });
+      }
+      throw new TransientError('redis', `${what} failed: ${(err as Error).message}`, {
         cause: err,
       });
     }
-    const failed = results?.find(([err]) => err !== null)?.[0];
-    if (failed)
-      throw new TransientError('redis', `idempotency write failed: ${failed.message}`, {
-        cause: failed,
-      });
+  }
+
+  /** Logs changes of state only, never per event: a trial that fails again is debug. */
+  private circuitChanged({ from, to, failures, error }: CircuitStateChange): void {
+    this.metrics.setRedisCircuitOpen(to !== 'closed');
+    const { cooldownMs } = this.config.redisBreaker;
+    if (from === 'closed' && to === 'open') {
+      const cause = error instanceof Error ? `: ${error.message}` : '';
+      this.logger.warn(
+        `circuit open after ${failures} consecutive Redis failures${cause}; Redis is skipped ` +
+          `(idempotency through the database alone), next trial in ${cooldownMs} ms`,
+      );
+    } else if (to === 'closed') {
+      this.logger.log('circuit closed: Redis answered the trial call, the cache is used again');
+    } else {
+      this.logger.debug(`circuit ${from} -> ${to}`);
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {

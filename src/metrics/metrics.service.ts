@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EntityKind } from '../sync/domain/entity-kind';
 import type { SyncOutcome } from '../sync/domain/sync-outcome';
 
@@ -39,8 +39,21 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly pruned = new Counter({
+    name: 'sync_processed_events_pruned_total',
+    help: 'processed_events rows deleted because they were older than the retention',
+    registers: [this.registry],
+  });
+
+  private readonly redisCircuit = new Gauge({
+    name: 'sync_redis_circuit_open',
+    help: '1 while the circuit breaker skips Redis (open or half-open), 0 while closed',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    this.redisCircuit.set(0);
   }
 
   recordEvent(entity: EntityKind, outcome: SyncOutcome | 'failed', seconds?: number): void {
@@ -52,8 +65,20 @@ export class MetricsService {
     if (count > 0) this.cache.inc({ result }, count);
   }
 
+  setRedisCircuitOpen(open: boolean): void {
+    this.redisCircuit.set(open ? 1 : 0);
+  }
+
   recordDeadLetter(entity: EntityKind, errorType: string): void {
     this.deadLetters.inc({ entity, error_type: errorType });
+  }
+
+  recordPruned(count: number): void {
+    if (count > 0) this.pruned.inc(count);
+  }
+
+  async prunedCount(): Promise<number> {
+    return (await this.pruned.get()).values[0]?.value ?? 0;
   }
 
   /** Reads one counter's current value; the demo's summary and the tests use it. */
@@ -67,5 +92,11 @@ export class MetricsService {
   async cacheCount(result: CacheResult): Promise<number> {
     const { values } = await this.cache.get();
     return values.find((v) => v.labels.result === result)?.value ?? 0;
+  }
+
+  /** 1 while the Redis circuit is open, else 0. */
+  async redisCircuitOpen(): Promise<number> {
+    const { values } = await this.redisCircuit.get();
+    return values[0]?.value ?? 0;
   }
 }
