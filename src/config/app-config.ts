@@ -1,7 +1,7 @@
 import { ENTITY_KINDS, type EntityKind } from '../sync/domain/entity-kind';
 import { ConfigError } from './config.error';
 
-export type SyncMode = 'event';
+export type SyncMode = 'event' | 'batch';
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'verbose';
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
@@ -48,6 +48,8 @@ export interface AppConfig {
   };
   readonly sync: {
     readonly mode: SyncMode;
+    /** Most events applied in one transaction in batch mode. */
+    readonly batchMaxEvents: number;
     readonly retryInitialDelayMs: number;
     readonly retryMaxDelayMs: number;
   };
@@ -192,7 +194,8 @@ export function parseConfig(env: Env): AppConfig {
       port: r.int('HTTP_PORT', 3000, 0, MAX_PORT),
     },
     sync: {
-      mode: r.oneOf('SYNC_MODE', 'event', ['event'] as const),
+      mode: r.oneOf('SYNC_MODE', 'event', ['event', 'batch'] as const),
+      batchMaxEvents: r.int('SYNC_BATCH_MAX_EVENTS', 500, 1, 10_000),
       retryInitialDelayMs: r.int('RETRY_INITIAL_DELAY_MS', 100, 1, 3_600_000),
       retryMaxDelayMs: r.int('RETRY_MAX_DELAY_MS', 30000, 1, 3_600_000),
     },

@@ -1,11 +1,14 @@
 import { Logger } from '@nestjs/common';
 import { type ConsumerDeserializer, type IncomingEvent, ServerKafka } from '@nestjs/microservices';
-import { type Consumer, Partitioners } from 'kafkajs';
+import { type Consumer, type EachBatchPayload, Partitioners } from 'kafkajs';
+import { isObservable, lastValueFrom } from 'rxjs';
 import type { AppConfig } from '../config/app-config';
 import type { ConsumerStatus } from '../health/consumer-status';
 import { ENTITY_KINDS } from '../sync/domain/entity-kind';
+import type { IncomingMessage } from '../sync/domain/sync-event';
+import { KafkaBatchContext } from './kafka-batch.context';
 import { kafkaClientConfig } from './kafka-client-config';
-import { TOPIC_PATTERNS } from './topic-patterns';
+import { BATCH_PATTERNS, TOPIC_PATTERNS } from './topic-patterns';
 
 /** Maps a message's real topic back to the pattern its controller is registered under. */
 class TopicPatternDeserializer implements ConsumerDeserializer {
@@ -21,10 +24,16 @@ class TopicPatternDeserializer implements ConsumerDeserializer {
  * NestJS' Kafka transport with the contract's settings: the exact consumer group (no "-server"
  * suffix), the configured topics, earliest offset for a new group, raw message bytes for safe
  * parsing, and offsets committed only for messages whose handler resolved.
+ *
+ * With SYNC_MODE=batch it runs kafkajs' `eachBatch` instead (Nest's transport only knows
+ * `eachMessage`) and hands each fetched partition batch to the controller's batch handler, which
+ * resolves offsets itself as it completes parts of the batch.
  */
 export class KafkaConsumerServer extends ServerKafka {
   private readonly crashLogger = new Logger(KafkaConsumerServer.name);
   private readonly topicByPattern: ReadonlyMap<string, string>;
+  private readonly batchPatternByTopic: ReadonlyMap<string, string>;
+  private readonly batchMode: boolean;
 
   constructor(
     config: AppConfig,
@@ -52,13 +61,20 @@ export class KafkaConsumerServer extends ServerKafka {
         new Map([...topicByPattern].map(([pattern, topic]) => [topic, pattern])),
       ),
     });
-    this.topicByPattern = topicByPattern;
+    this.topicByPattern = new Map([
+      ...topicByPattern,
+      ...ENTITY_KINDS.map((kind) => [BATCH_PATTERNS[kind], config.kafka.topics[kind]] as const),
+    ]);
+    this.batchPatternByTopic = new Map(
+      ENTITY_KINDS.map((kind) => [config.kafka.topics[kind], BATCH_PATTERNS[kind]]),
+    );
+    this.batchMode = config.sync.mode === 'batch';
   }
 
   override async bindEvents(consumer: Consumer): Promise<void> {
-    const topics = [...this.messageHandlers.keys()].map(
-      (pattern) => this.topicByPattern.get(pattern) ?? pattern,
-    );
+    const topics = [
+      ...new Set([...this.messageHandlers.keys()].map((p) => this.topicByPattern.get(p) ?? p)),
+    ];
     // Readiness follows the consumer's own events; see ConsumerStatus for what counts as ready.
     consumer.on(consumer.events.GROUP_JOIN, () => this.consumerStatus.joined());
     consumer.on(consumer.events.REBALANCING, () => this.consumerStatus.rebalancing());
@@ -75,7 +91,43 @@ export class KafkaConsumerServer extends ServerKafka {
     });
     await this.requireTopics(topics);
     await consumer.subscribe({ topics, fromBeginning: true });
-    await consumer.run({ ...this.options.run, eachMessage: this.getMessageHandler() });
+    if (this.batchMode) {
+      await consumer.run({
+        ...this.options.run,
+        eachBatchAutoResolve: false,
+        eachBatch: (payload) => this.handleBatch(payload),
+      });
+    } else {
+      await consumer.run({ ...this.options.run, eachMessage: this.getMessageHandler() });
+    }
+  }
+
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const pattern = this.batchPatternByTopic.get(batch.topic) ?? batch.topic;
+    const handler = this.getHandlerByPattern(pattern);
+    if (!handler) {
+      // Without a handler the offsets stay unresolved: nothing is skipped silently.
+      this.crashLogger.error(`no batch handler for ${batch.topic}`);
+      return;
+    }
+    const messages: IncomingMessage[] = batch.messages.map((message) => ({
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: message.offset,
+      key: message.key === null ? null : message.key.toString('utf8'),
+      value: message.value,
+    }));
+    const context = new KafkaBatchContext([
+      messages,
+      {
+        heartbeat: () => payload.heartbeat(),
+        resolveOffset: (offset) => payload.resolveOffset(offset),
+        shouldContinue: () => payload.isRunning() && !payload.isStale(),
+      },
+    ]);
+    const result: unknown = await handler(messages, context);
+    if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
   }
 
   /** Source topics are the producers' to create, with their partition count; say which are missing. */

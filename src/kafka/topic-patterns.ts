@@ -10,3 +10,10 @@ export const TOPIC_PATTERNS = {
   customer: 'customer.changed',
   order: 'order.changed',
 } as const satisfies Record<EntityKind, string>;
+
+/** The patterns of the batch handlers (SYNC_MODE=batch): one call per fetched partition batch. */
+export const BATCH_PATTERNS = {
+  product: 'product.changed#batch',
+  customer: 'customer.changed#batch',
+  order: 'order.changed#batch',
+} as const satisfies Record<EntityKind, string>;

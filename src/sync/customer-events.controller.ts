@@ -1,7 +1,8 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, KafkaContext } from '@nestjs/microservices';
 import { incomingMessage } from '../kafka/incoming-message';
-import { TOPIC_PATTERNS } from '../kafka/topic-patterns';
+import { KafkaBatchContext } from '../kafka/kafka-batch.context';
+import { BATCH_PATTERNS, TOPIC_PATTERNS } from '../kafka/topic-patterns';
 import type { SyncOutcome } from './domain/sync-outcome';
 import { SyncService } from './sync.service';
 
@@ -12,5 +13,10 @@ export class CustomerEventsController {
   @EventPattern(TOPIC_PATTERNS.customer)
   handle(@Ctx() context: KafkaContext): Promise<SyncOutcome> {
     return this.sync.handleMessage('customer', incomingMessage(context), context.getHeartbeat());
+  }
+
+  @EventPattern(BATCH_PATTERNS.customer)
+  handleBatch(@Ctx() context: KafkaBatchContext): Promise<void> {
+    return this.sync.handleBatch('customer', context.getMessages(), context.getControl());
   }
 }

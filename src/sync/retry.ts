@@ -43,7 +43,7 @@ async function waitHeartbeating(ms: number, options: RetryOptions): Promise<void
  * long as it lasts, never skipped; anything else goes to `onPermanent` (the dead-letter path).
  */
 export async function retryUntilDone<T>(
-  operation: () => Promise<T>,
+  operation: () => Promise<T> | T,
   onPermanent: (error: SyncError) => Promise<T>,
   options: RetryOptions,
 ): Promise<T> {

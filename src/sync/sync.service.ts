@@ -17,7 +17,7 @@ import { DeadLetterService } from './dead-letter.service';
 import { ENTITY_KINDS, type EntityKind } from './domain/entity-kind';
 import { parseEvent } from './domain/event-validation';
 import type { RecordedOutcome, SyncOutcome } from './domain/sync-outcome';
-import type { IncomingMessage, SyncEvent, UpsertEvent } from './domain/sync-event';
+import type { BatchControl, IncomingMessage, SyncEvent, UpsertEvent } from './domain/sync-event';
 import { planApply } from './domain/version-rule';
 import { retryUntilDone, type RetryOptions } from './retry';
 
@@ -60,35 +60,101 @@ export class SyncService implements OnModuleDestroy {
     message: IncomingMessage,
     heartbeat: Heartbeat,
   ): Promise<SyncOutcome> {
+    const [outcome] = await this.handleChunk(kind, [message], heartbeat);
+    return outcome ?? 'duplicate';
+  }
+
+  /**
+   * Handles one fetched partition batch in transactions of at most SYNC_BATCH_MAX_EVENTS events,
+   * resolving each part's offsets once it is done, with the same guarantees as handleMessage.
+   * Stops between parts when the consumer stops or loses the partition.
+   */
+  async handleBatch(
+    kind: EntityKind,
+    messages: readonly IncomingMessage[],
+    control: BatchControl,
+  ): Promise<void> {
+    const size = this.config.sync.batchMaxEvents;
+    for (let start = 0; start < messages.length && control.shouldContinue(); start += size) {
+      const chunk = messages.slice(start, start + size);
+      await this.handleChunk(kind, chunk, control.heartbeat);
+      const last = chunk[chunk.length - 1];
+      if (last !== undefined) control.resolveOffset(last.offset);
+      await control.heartbeat();
+    }
+  }
+
+  /**
+   * Validates the messages, dead-letters the invalid ones, and applies the valid ones together;
+   * returns each message's outcome in order. One message or a whole batch take the same path.
+   */
+  private async handleChunk(
+    kind: EntityKind,
+    messages: readonly IncomingMessage[],
+    heartbeat: Heartbeat,
+  ): Promise<SyncOutcome[]> {
     const started = performance.now();
     const retry = this.retryOptions(kind, heartbeat);
-    const outcome = await retryUntilDone<SyncOutcome>(
-      async () => {
-        const event = parseEvent(kind, message);
-        const outcomes = await this.syncEvents([event]);
-        return outcomes.get(event.eventId) ?? 'duplicate';
-      },
-      async (error) => {
-        await retryUntilDone(
-          () => this.deadLetters.deadLetter(kind, message, error),
-          (bug) => Promise.reject(bug),
+    const rethrow = (error: SyncError) => Promise.reject(error);
+    const parsed: (SyncEvent | 'invalid')[] = [];
+    for (const message of messages) {
+      parsed.push(
+        await retryUntilDone<SyncEvent | 'invalid'>(
+          () => parseEvent(kind, message),
+          async (error) => {
+            await retryUntilDone(
+              () => this.deadLetters.deadLetter(kind, message, error),
+              rethrow,
+              retry,
+            );
+            return 'invalid';
+          },
           retry,
-        );
-        return 'invalid';
-      },
-      retry,
-    );
-    const seconds = (performance.now() - started) / 1000;
-    this.metrics.recordEvent(kind, outcome, seconds);
-    this.logger.debug({
-      msg: 'event handled',
-      topic: message.topic,
-      partition: message.partition,
-      offset: message.offset,
-      outcome,
-      durationMs: Math.round(seconds * 1000),
+        ),
+      );
+    }
+    const events = parsed.filter((entry): entry is SyncEvent => entry !== 'invalid');
+    const byId =
+      events.length === 0
+        ? new Map<string, SyncOutcome>()
+        : await retryUntilDone(() => this.syncEvents(events), rethrow, retry);
+
+    // A second copy of an event in the same chunk is a duplicate of the first.
+    const seen = new Set<string>();
+    const outcomes = parsed.map((entry): SyncOutcome => {
+      if (entry === 'invalid') return 'invalid';
+      if (seen.has(entry.eventId)) return 'duplicate';
+      seen.add(entry.eventId);
+      return byId.get(entry.eventId) ?? 'duplicate';
     });
-    return outcome;
+    this.record(kind, messages, parsed, outcomes, (performance.now() - started) / 1000);
+    return outcomes;
+  }
+
+  private record(
+    kind: EntityKind,
+    messages: readonly IncomingMessage[],
+    parsed: readonly (SyncEvent | 'invalid')[],
+    outcomes: readonly SyncOutcome[],
+    seconds: number,
+  ): void {
+    const debug = Logger.isLevelEnabled('debug');
+    outcomes.forEach((outcome, i) => {
+      this.metrics.recordEvent(kind, outcome, seconds);
+      const message = messages[i];
+      if (debug && message !== undefined) {
+        const entry = parsed[i];
+        this.logger.debug({
+          msg: 'event handled',
+          eventId: entry === undefined || entry === 'invalid' ? null : entry.eventId,
+          topic: message.topic,
+          partition: message.partition,
+          offset: message.offset,
+          outcome,
+          durationMs: Math.round(seconds * 1000),
+        });
+      }
+    });
   }
 
   /**

@@ -55,6 +55,16 @@ export interface IncomingMessage extends MessageOrigin {
   readonly value: Buffer | null;
 }
 
+/** How a batch handler talks back to the consumer while it works through a fetched batch. */
+export interface BatchControl {
+  /** Keeps the consumer in its group during long work; throws when the group rebalances. */
+  readonly heartbeat: () => Promise<void>;
+  /** Marks every message up to and including `offset` as done, so it may be committed. */
+  readonly resolveOffset: (offset: string) => void;
+  /** False once the consumer stops or loses the partition: leave the rest for its next owner. */
+  readonly shouldContinue: () => boolean;
+}
+
 interface EventHeader<K extends EntityKind> {
   readonly kind: K;
   readonly eventId: string;
