@@ -721,3 +721,16 @@ describe('parseEvent: calendar and text checks', () => {
     expect(error.message).toContain('data.sku: must be a string of 1 to 64 characters');
   });
 });
+
+describe('decodeJson: unsafe keys spelled with escapes', () => {
+  it('rejects "__proto__" written as "\\u005f\\u005fproto\\u005f\\u005f"', () => {
+    const text = '{"data":{"\\u005f\\u005fproto\\u005f\\u005f":{"polluted":true}}}';
+    expect(() => decodeJson(Buffer.from(text))).toThrow('key "__proto__" is not allowed');
+  });
+
+  it('accepts a text value that merely mentions constructor', () => {
+    expect(decodeJson(Buffer.from('{"name":"constructor kit"}'))).toEqual({
+      name: 'constructor kit',
+    });
+  });
+});
