@@ -6,12 +6,13 @@ import { CustomerEventsController } from './customer-events.controller';
 import { DeadLetterService } from './dead-letter.service';
 import { OrderEventsController } from './order-events.controller';
 import { ProductEventsController } from './product-events.controller';
+import { SyncSummaryService } from './sync-summary.service';
 import { SyncService } from './sync.service';
 
 @Module({
   imports: [PersistenceModule, IdempotencyModule],
   controllers: [ProductEventsController, CustomerEventsController, OrderEventsController],
-  providers: [SyncService, DeadLetterService, DeadLetterProducer],
+  providers: [SyncService, SyncSummaryService, DeadLetterService, DeadLetterProducer],
   exports: [SyncService],
 })
 export class SyncModule {}

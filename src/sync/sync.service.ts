@@ -20,6 +20,7 @@ import type { RecordedOutcome, SyncOutcome } from './domain/sync-outcome';
 import type { BatchControl, IncomingMessage, SyncEvent, UpsertEvent } from './domain/sync-event';
 import { planApply } from './domain/version-rule';
 import { retryUntilDone, type RetryOptions } from './retry';
+import { SyncSummaryService } from './sync-summary.service';
 
 export type Heartbeat = () => Promise<void>;
 
@@ -43,6 +44,7 @@ export class SyncService implements OnModuleDestroy {
     private readonly cache: ProcessedEventCacheRepository,
     private readonly deadLetters: DeadLetterService,
     private readonly metrics: MetricsService,
+    private readonly summary: SyncSummaryService,
     products: ProductRepository,
     customers: CustomerRepository,
     orders: OrderRepository,
@@ -141,6 +143,7 @@ export class SyncService implements OnModuleDestroy {
     const debug = Logger.isLevelEnabled('debug');
     outcomes.forEach((outcome, i) => {
       this.metrics.recordEvent(kind, outcome, seconds);
+      this.summary.add(kind, outcome);
       const message = messages[i];
       if (debug && message !== undefined) {
         const entry = parsed[i];
