@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EntityKind } from '../sync/domain/entity-kind';
 import type { SyncOutcome } from '../sync/domain/sync-outcome';
+import type { TopicPartitionLag } from './consumer-offsets.repository';
+import type { DbPoolConnections } from './db-pool-connections';
 
 export type CacheResult = 'hit' | 'miss' | 'error';
 
@@ -51,6 +53,32 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  /** Where the pool gauge reads from at scrape time; set once the data source is open. */
+  private readDbPool: () => DbPoolConnections | undefined = () => undefined;
+
+  private readonly dbPool = new Gauge({
+    name: 'sync_db_pool_connections',
+    help: 'Connections of the MySQL pool: in_use, idle, and waiting (requests queued for one)',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    // Read at scrape time, so the figures are exact rather than sampled.
+    collect: () => {
+      const pool = this.readDbPool();
+      this.dbPool.reset();
+      if (pool === undefined) return;
+      this.dbPool.set({ state: 'in_use' }, pool.inUse);
+      this.dbPool.set({ state: 'idle' }, pool.idle);
+      this.dbPool.set({ state: 'waiting' }, pool.waiting);
+    },
+  });
+
+  private readonly consumerLag = new Gauge({
+    name: 'sync_consumer_lag',
+    help: "Messages not yet committed by the consumer group: high watermark minus the group's committed offset",
+    labelNames: ['topic', 'partition'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     this.redisCircuit.set(0);
@@ -71,6 +99,19 @@ export class MetricsService {
 
   recordDeadLetter(entity: EntityKind, errorType: string): void {
     this.deadLetters.inc({ entity, error_type: errorType });
+  }
+
+  /** `read` is called on every scrape; undefined leaves the pool gauge empty. */
+  watchDbPool(read: () => DbPoolConnections | undefined): void {
+    this.readDbPool = read;
+  }
+
+  /** Replaces every lag series, so partitions no longer read drop out. */
+  setConsumerLag(lags: readonly TopicPartitionLag[]): void {
+    this.consumerLag.reset();
+    for (const { topic, partition, lag } of lags) {
+      this.consumerLag.set({ topic, partition: String(partition) }, lag);
+    }
   }
 
   recordPruned(count: number): void {

@@ -1,0 +1,87 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.constants';
+import { kafkaClientConfig } from '../kafka/kafka-client-config';
+import { ConsumerOffsetsRepository } from './consumer-offsets.repository';
+import { MetricsService } from './metrics.service';
+
+/**
+ * Refreshes sync_consumer_lag every METRICS_LAG_INTERVAL_MS from the broker: one admin
+ * connection kept open, one ListOffsets per topic and one OffsetFetch for the group per
+ * refresh. A refresh that fails leaves the gauge as it was and is logged at debug only: the
+ * consumer's own health is what readiness and alerts watch, lag is a figure for dashboards.
+ */
+@Injectable()
+export class ConsumerLagService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(ConsumerLagService.name);
+  private readonly admin: Admin;
+  private readonly offsets: ConsumerOffsetsRepository;
+  private connected: Promise<void> | undefined;
+  private refreshing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
+  ) {
+    const kafka = new Kafka({
+      ...kafkaClientConfig(config.kafka),
+      // A failed refresh simply waits for the next tick: no long retry chains, no log spam
+      // (the consumer logs broker trouble already; this reports at debug below).
+      retry: { initialRetryTime: 300, retries: 1 },
+      logLevel: logLevel.NOTHING,
+    });
+    this.admin = kafka.admin();
+    this.offsets = new ConsumerOffsetsRepository(this.admin);
+  }
+
+  onApplicationBootstrap(): void {
+    void this.refresh();
+    this.timer = setInterval(() => void this.refresh(), this.config.metrics.lagIntervalMs);
+    // The schedule alone never keeps the process alive.
+    this.timer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    // A connect in flight would otherwise open sockets after the disconnect. A refresh in flight
+    // is not awaited: disconnecting ends it, and shutdown must not wait on the broker.
+    await this.connected?.catch(() => undefined);
+    await this.admin.disconnect().catch(() => undefined);
+  }
+
+  /** One refresh; never rejects. A tick while one is in flight joins it. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.readLag().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async readLag(): Promise<void> {
+    const { groupId, topics } = this.config.kafka;
+    if (this.stopped) return;
+    try {
+      this.connected ??= this.admin.connect();
+      await this.connected;
+      const lags = await this.offsets.lag(groupId, Object.values(topics));
+      if (!this.stopped) this.metrics.setConsumerLag(lags);
+    } catch (err) {
+      // Reconnect on the next tick if the connection itself failed.
+      this.connected = undefined;
+      this.logger.debug(
+        `consumer lag not refreshed (kept as it was): ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  }
+}

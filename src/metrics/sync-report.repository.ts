@@ -1,0 +1,67 @@
+import type { DataSource } from 'typeorm';
+
+/** Tables the report counts: the CMS's entity tables, then the service's own bookkeeping. */
+export const REPORTED_TABLES = [
+  'cms_products',
+  'cms_customers',
+  'cms_orders',
+  'cms_order_items',
+  'processed_events',
+  'sync_errors',
+] as const;
+
+export type ReportedTable = (typeof REPORTED_TABLES)[number];
+
+export interface RecentActivity {
+  /** processed_events rows by outcome (applied, stale). */
+  readonly applied: number;
+  readonly stale: number;
+  /** sync_errors rows created in the window: invalid events dead-lettered. */
+  readonly deadLettered: number;
+}
+
+export interface UnresolvedDeadLetters {
+  readonly count: number;
+  readonly oldest: Date | null;
+}
+
+/** The read-only queries of `npm run verify`, over the service's database. */
+export class SyncReportRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async rowCounts(): Promise<Record<ReportedTable, number>> {
+    const counts = {} as Record<ReportedTable, number>;
+    for (const table of REPORTED_TABLES) {
+      const rows: { n: number | string }[] = await this.dataSource.query(
+        `SELECT COUNT(*) AS n FROM \`${table}\``,
+      );
+      counts[table] = Number(rows[0]?.n ?? 0);
+    }
+    return counts;
+  }
+
+  /** What happened since `since`; duplicates are not stored anywhere, so they are not counted. */
+  async activitySince(since: Date): Promise<RecentActivity> {
+    const outcomes: { outcome: string; n: number | string }[] = await this.dataSource.query(
+      'SELECT outcome, COUNT(*) AS n FROM processed_events WHERE processed_at >= ? GROUP BY outcome',
+      [since],
+    );
+    const errors: { n: number | string }[] = await this.dataSource.query(
+      'SELECT COUNT(*) AS n FROM sync_errors WHERE created_at >= ?',
+      [since],
+    );
+    const count = (outcome: string) => Number(outcomes.find((o) => o.outcome === outcome)?.n ?? 0);
+    return {
+      applied: count('applied'),
+      stale: count('stale'),
+      deadLettered: Number(errors[0]?.n ?? 0),
+    };
+  }
+
+  async unresolvedDeadLetters(): Promise<UnresolvedDeadLetters> {
+    const rows: { n: number | string; oldest: Date | null }[] = await this.dataSource.query(
+      'SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM sync_errors WHERE resolved_at IS NULL',
+    );
+    return { count: Number(rows[0]?.n ?? 0), oldest: rows[0]?.oldest ?? null };
+  }
+}
