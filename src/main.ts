@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { startApp } from './bootstrap';
 import { parseConfig } from './config/app-config';
 import { ConfigError } from './config/config.error';
+import { rootLogger } from './logging/root-logger';
 
 async function main(): Promise<void> {
   let config;
@@ -9,6 +10,7 @@ async function main(): Promise<void> {
     config = parseConfig(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
+      // Before logging is set up, and for a human at a terminal: plain text on stderr.
       console.error(err.message);
       process.exit(78);
     }
@@ -22,19 +24,19 @@ async function main(): Promise<void> {
 
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
-      console.error(`${signal} again: exiting at once`);
+      rootLogger().warn(`${signal} again: exiting at once`);
       process.exit(130);
     }
     stopping = true;
     const deadline = setTimeout(() => {
-      console.error(`shutdown took longer than ${config.shutdownTimeoutMs} ms: exiting`);
+      rootLogger().error(`shutdown took longer than ${config.shutdownTimeoutMs} ms: exiting`);
       process.exit(1);
     }, config.shutdownTimeoutMs);
     deadline.unref();
     app.close().then(
       () => process.exit(0),
       (err: unknown) => {
-        console.error('shutdown failed', err);
+        rootLogger().error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );
@@ -44,6 +46,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error('cms-sync failed to start:', err);
+  rootLogger().fatal({ err }, 'cms-sync failed to start');
   process.exit(1);
 });

@@ -39,12 +39,28 @@ export interface StartBrokerOptions {
    */
   extraProperties?: Record<string, string>;
   startTimeoutMs?: number;
+  /**
+   * Adds a second listener, SASL_PLAINTEXT with SCRAM on `port`, and creates the user when the
+   * storage is formatted (KRaft stores SCRAM credentials in its metadata log; a reused data folder
+   * keeps the users it was formatted with). The PLAINTEXT listener stays for the broker itself.
+   * Name and password must not contain `,`, `]` or `"` (the --add-scram syntax).
+   */
+  scram?: ScramListenerOptions;
+}
+
+export interface ScramListenerOptions {
+  port: number;
+  mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+  username: string;
+  password: string;
 }
 
 export interface BrokerHandle {
   pid: number;
   /** Bootstrap list for clients, e.g. `127.0.0.1:9092`. */
   brokers: string;
+  /** Bootstrap list of the SCRAM listener, when one was asked for. */
+  scramBrokers: string | undefined;
   clusterId: string;
   /** True when this start formatted a new storage folder, false when it reused one. */
   formatted: boolean;
@@ -141,7 +157,7 @@ export async function startBroker(opts: StartBrokerOptions): Promise<BrokerHandl
   }
   await requireTool('java', ['-version'], JAVA_HINT);
   // A broker already listening there would answer our readiness probe while ours dies on bind.
-  for (const port of [opts.port, opts.controllerPort]) {
+  for (const port of [opts.port, opts.controllerPort, ...(opts.scram ? [opts.scram.port] : [])]) {
     if (await tcpAnswers('127.0.0.1', port, 1_000)) {
       throw new Error(`cannot start Kafka: 127.0.0.1:${port} is already in use`);
     }
@@ -174,6 +190,7 @@ export async function startBroker(opts: StartBrokerOptions): Promise<BrokerHandl
     'default.replication.factor': '1',
     'num.partitions': '1',
     'group.initial.rebalance.delay.ms': '0',
+    ...(opts.scram ? scramProperties(opts, opts.scram) : {}),
     ...opts.extraProperties,
   };
   await writeFile(propertiesFile, toPropertiesFile(properties));
@@ -190,7 +207,13 @@ export async function startBroker(opts: StartBrokerOptions): Promise<BrokerHandl
   );
   const javaBase = ['-cp', join(libsDir, '*'), `-Dlog4j.configuration=file:${log4jFile}`];
 
-  const { clusterId, formatted } = await ensureFormatted(dataDir, logDir, propertiesFile, javaBase);
+  const { clusterId, formatted } = await ensureFormatted(
+    dataDir,
+    logDir,
+    propertiesFile,
+    javaBase,
+    opts.scram,
+  );
 
   const brokers = `127.0.0.1:${opts.port}`;
   const logStart = await appendLine(
@@ -242,6 +265,7 @@ export async function startBroker(opts: StartBrokerOptions): Promise<BrokerHandl
   return {
     pid,
     brokers,
+    scramBrokers: opts.scram ? `127.0.0.1:${opts.scram.port}` : undefined,
     clusterId,
     formatted,
     stop: (signal: NodeJS.Signals = 'SIGTERM') => terminate(pid, signal, isGone),
@@ -346,11 +370,31 @@ async function completeJarCount(libsDir: string, pomHash?: string): Promise<numb
   return parsed.jars.every((jar) => have.has(jar)) ? parsed.jars.length : undefined;
 }
 
+/** The broker settings of the second, SCRAM-protected listener. */
+function scramProperties(
+  opts: StartBrokerOptions,
+  scram: ScramListenerOptions,
+): Record<string, string> {
+  const { port, mechanism } = scram;
+  const plain = `PLAINTEXT://127.0.0.1:${opts.port}`;
+  const sasl = `SASL_PLAINTEXT://127.0.0.1:${port}`;
+  return {
+    listeners: `${plain},${sasl},CONTROLLER://127.0.0.1:${opts.controllerPort}`,
+    'advertised.listeners': `${plain},${sasl}`,
+    'listener.security.protocol.map':
+      'PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'sasl.enabled.mechanisms': mechanism,
+    [`listener.name.sasl_plaintext.${mechanism.toLowerCase()}.sasl.jaas.config`]:
+      'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+  };
+}
+
 async function ensureFormatted(
   dataDir: string,
   logDir: string,
   propertiesFile: string,
   javaBase: string[],
+  scram: ScramListenerOptions | undefined,
 ): Promise<{ clusterId: string; formatted: boolean }> {
   // The id is kept beside the storage so that a format interrupted half way is retried with the
   // same id rather than leaving files that claim two different clusters.
@@ -370,6 +414,9 @@ async function ensureFormatted(
     clusterId,
     '-c',
     propertiesFile,
+    ...(scram
+      ? ['--add-scram', `${scram.mechanism}=[name=${scram.username},password=${scram.password}]`]
+      : []),
   ]);
   if (format.code !== 0) {
     throw new Error(

@@ -2,12 +2,12 @@ import { Logger } from '@nestjs/common';
 import { type KafkaConfig, logLevel, type logCreator } from 'kafkajs';
 import type { AppConfig } from '../config/app-config';
 
-/** Routes kafkajs' own log lines into the service's logger. */
+/** Routes kafkajs' own log lines into the service's logger, as structured fields. */
 const nestLogCreator: logCreator = () => {
   const logger = new Logger('kafkajs');
   return ({ level, log }) => {
     const { message, ...extra } = log;
-    const line = `${message} ${JSON.stringify(extra)}`;
+    const line = { msg: message, ...extra };
     if (level === logLevel.ERROR) logger.error(line);
     else if (level === logLevel.WARN) logger.warn(line);
     else if (level === logLevel.INFO) logger.log(line);
@@ -15,12 +15,25 @@ const nestLogCreator: logCreator = () => {
   };
 };
 
+/**
+ * TLS settings: Node's default CAs unless KAFKA_SSL_CA_FILE names a bundle; certificate checks
+ * stay on unless turned off explicitly (bootstrap logs that choice).
+ */
+function tlsOptions(kafka: AppConfig['kafka']): KafkaConfig['ssl'] {
+  if (!kafka.ssl) return false;
+  if (kafka.sslCa === null && kafka.sslRejectUnauthorized) return true;
+  return {
+    rejectUnauthorized: kafka.sslRejectUnauthorized,
+    ...(kafka.sslCa === null ? {} : { ca: [kafka.sslCa.pem] }),
+  };
+}
+
 /** The client settings the consumer and the dead-letter producer share. */
 export function kafkaClientConfig(kafka: AppConfig['kafka']): KafkaConfig {
   const base: KafkaConfig = {
     clientId: kafka.clientId,
     brokers: [...kafka.brokers],
-    ssl: kafka.ssl,
+    ssl: tlsOptions(kafka),
     logCreator: nestLogCreator,
     logLevel: logLevel.WARN,
     retry: { initialRetryTime: 300, retries: 10 },

@@ -1,5 +1,7 @@
+import type { ConnectionOptions } from 'node:tls';
 import type { MysqlConnectionOptions } from 'typeorm/driver/mysql/MysqlConnectionOptions';
 import type { AppConfig } from '../config/app-config';
+import { TypeOrmSlowQueryLogger } from '../logging/typeorm-slow-query.logger';
 import { CustomerEntity } from './entities/customer.entity';
 import { EntityVersionEntity } from './entities/entity-version.entity';
 import { OrderItemEntity } from './entities/order-item.entity';
@@ -42,7 +44,19 @@ export function dataSourceOptions(db: AppConfig['db']): MysqlConnectionOptions {
     charset: 'utf8mb4_unicode_ci',
     supportBigNumbers: true,
     bigNumberStrings: false,
-    logging: false,
+    // TypeORM calls the logger's logQuerySlow for statements over this many ms.
+    maxQueryExecutionTime: db.slowQueryThresholdMs,
+    logger: new TypeOrmSlowQueryLogger(db.slowQueryThresholdMs),
+    ssl: tlsOptions(db.ssl),
     extra: { enableKeepAlive: true, waitForConnections: true, queueLimit: 0 },
+  };
+}
+
+/** mysql2's TLS options: checks on unless turned off explicitly (bootstrap logs that choice). */
+function tlsOptions(ssl: AppConfig['db']['ssl']): ConnectionOptions | undefined {
+  if (ssl === null) return undefined;
+  return {
+    rejectUnauthorized: ssl.rejectUnauthorized,
+    ...(ssl.ca === null ? {} : { ca: ssl.ca.pem }),
   };
 }

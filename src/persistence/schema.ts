@@ -16,6 +16,8 @@ export async function openDataSource(options: MysqlConnectionOptions): Promise<D
     port: options.port,
     user: options.username,
     password: options.password,
+    // The same TLS settings as the pool: a server that requires TLS refuses anything else.
+    ssl: options.ssl,
   });
   try {
     await admin.query(
