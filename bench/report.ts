@@ -1,0 +1,135 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EndStateResult } from './end-state';
+import { type Machine, machineLine } from './machine';
+import type { ConnectionPeaks, StatusCounts } from './run-monitor';
+
+export interface LatencyResult {
+  rate: number;
+  seconds: number;
+  produced: number;
+  /** Events found in processed_events (duplicates are never recorded, so they are not here). */
+  measured: number;
+  keptUp: boolean;
+  lagAfterProducing: number;
+  p50Ms?: number;
+  p95Ms?: number;
+  p99Ms?: number;
+  maxMs?: number;
+  /** Cache lookups during this run only: its duplicates mostly repeat events committed before. */
+  redis?: CacheFigures;
+  endState?: EndStateResult;
+}
+
+export interface CacheFigures {
+  hits: number;
+  misses: number;
+  hitRate: number;
+}
+
+export interface ModeResult {
+  mode: string;
+  status: 'ok' | 'did not start' | 'stalled' | 'error';
+  error?: string;
+  events: number;
+  produceSeconds?: number;
+  /** Events over the time from the first to the last processed_events.processed_at. */
+  eventsPerSecond?: number;
+  /** Events over the time from the first commit until the bench saw the group's lag at 0. */
+  eventsPerSecondToLagZero?: number;
+  secondsFromStartToLagZero?: number;
+  /** Consumer CPU from the first commit to lag 0 (start-up excluded). */
+  cpuSeconds?: number;
+  cpuSecondsTotal?: number;
+  peakRssMb?: number;
+  peakDbConnections?: ConnectionPeaks;
+  statementsPerEvent?: number;
+  statementCounters?: StatusCounts;
+  /** Statements a second the server counted while nothing of ours ran: the machine's noise. */
+  backgroundStatementsPerSecond?: number;
+  redis?: CacheFigures | null;
+  endState?: EndStateResult;
+  latency?: LatencyResult;
+  exit?: string;
+  /** What the consumer printed to stdout and stderr: a noisy log costs CPU. */
+  outputBytes?: number;
+  outputTail?: string;
+}
+
+export interface BenchRun {
+  startedAt: string;
+  finishedAt: string;
+  options: Record<string, unknown>;
+  machine: Machine;
+  modes: ModeResult[];
+  notes: string[];
+}
+
+const fixed = (value: number | undefined, digits = 0) =>
+  value === undefined
+    ? '—'
+    : value.toLocaleString('en-US', {
+        maximumFractionDigits: digits,
+        minimumFractionDigits: digits,
+      });
+
+function endStateCell(r: ModeResult): string {
+  if (r.status === 'did not start') return 'did not start';
+  const checks = [r.endState, r.latency?.endState].filter(
+    (e): e is EndStateResult => e !== undefined,
+  );
+  if (checks.length === 0) return r.status === 'ok' ? 'not checked' : r.status;
+  const bad = checks.find((e) => !e.ok);
+  if (!bad) return r.status === 'ok' ? 'ok' : `ok, but ${r.status}`;
+  return `**FAILED** (${bad.missing} missing, ${bad.different} different, ${bad.unexpected} extra of ${bad.expectedRows} rows)`;
+}
+
+function latencyCell(r: ModeResult): string {
+  const l = r.latency;
+  if (!l) return '—';
+  if (!l.keptUp) return `cannot keep up (lag ${l.lagAfterProducing} after ${l.seconds} s)`;
+  return `${fixed(l.p50Ms)} / ${fixed(l.p95Ms)} / ${fixed(l.p99Ms)}`;
+}
+
+/** The table the README's performance section is copied from. */
+export function markdownTable(run: BenchRun): string {
+  const latencyHeader = (() => {
+    const l = run.modes.find((m) => m.latency)?.latency;
+    return l ? `p50/p95/p99 ms @ ${l.rate}/s` : 'p50/p95/p99 ms';
+  })();
+  const lines = [
+    `| mode | events/s | CPU s | peak RSS MB | peak DB conns (busy) | statements/event | Redis hit % (bulk / latency run) | ${latencyHeader} | end state |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const r of run.modes) {
+    const conns = r.peakDbConnections
+      ? `${r.peakDbConnections.total} (${r.peakDbConnections.busy})`
+      : '—';
+    const live = r.latency?.redis ? ` / ${fixed(100 * r.latency.redis.hitRate, 1)}` : '';
+    const redis =
+      r.redis === null ? 'no Redis' : r.redis ? `${fixed(100 * r.redis.hitRate, 1)}${live}` : '—';
+    lines.push(
+      `| ${r.mode} | ${fixed(r.eventsPerSecond)} | ${fixed(r.cpuSeconds, 1)} | ${fixed(r.peakRssMb)} | ${conns} | ${fixed(r.statementsPerEvent, 2)} | ${redis} | ${latencyCell(r)} | ${endStateCell(r)} |`,
+    );
+  }
+  const events = run.modes[0]?.events ?? 0;
+  return [
+    `${events.toLocaleString('en-US')} events per mode; ${machineLine(run.machine)}.`,
+    '',
+    ...lines,
+  ].join('\n');
+}
+
+/** Appends the run to bench/results/<UTC date>.json, written whole through a temporary file. */
+export function saveRun(dir: string, run: BenchRun): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${run.startedAt.slice(0, 10)}.json`);
+  const runs: BenchRun[] = existsSync(path)
+    ? ((JSON.parse(readFileSync(path, 'utf8')) as { runs?: BenchRun[] }).runs ?? [])
+    : [];
+  runs.push(run);
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify({ runs }, null, 2)}\n`);
+  renameSync(tmp, path);
+  return path;
+}

@@ -1,0 +1,540 @@
+/**
+ * `npm run bench`: issue 5's benchmark. For each mode, one after another so the ratios hold on
+ * a noisy machine: a fresh database, fresh topics and group; N events pre-produced; the
+ * consumer started and measured until the group's lag is 0; the end state checked against the
+ * events; then a steady-rate latency run. Prints a markdown table and appends the run to
+ * bench/results/<date>.json. See bench/README.md.
+ */
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type Connection, createConnection } from 'mysql2/promise';
+import { parseConfig } from '../src/config/app-config';
+import { dataSourceOptions } from '../src/persistence/data-source-options';
+import { openDataSource } from '../src/persistence/schema';
+import { runCommand } from '../scripts/run-command';
+import { BenchKafka } from './bench-kafka';
+import { checkEndState } from './end-state';
+import { describeMachine, machineLine } from './machine';
+import {
+  type BenchRun,
+  type LatencyResult,
+  markdownTable,
+  type ModeResult,
+  saveRun,
+} from './report';
+import { globalStatus, RunMonitor } from './run-monitor';
+import { SinkProcess, StartFailedError, freePort } from './sink-process';
+import { EventStream } from './stream';
+
+const BROKERS = '127.0.0.1:9092';
+const DB = { host: '127.0.0.1', port: 3306, user: 'root', password: '' };
+const REDIS = { host: '127.0.0.1', port: 6379 };
+const ROOT = resolve(__dirname, '..');
+const RESULTS_DIR = resolve(ROOT, 'bench/results');
+const PROFILES_DIR = resolve(RESULTS_DIR, 'profiles');
+const MODES = ['naive', 'event', 'batch'] as const;
+type Mode = (typeof MODES)[number];
+/** A run whose lag has not moved for this long is reported as stalled. */
+const STALL_MS = 60_000;
+/** Latency input is sent in ticks of this length, catching up if a send ran late. */
+const TICK_MS = 10;
+/** Behind by more than this many seconds of input when producing ends: cannot keep up. */
+const KEEP_UP_SECONDS = 2;
+const DRAIN_DEADLINE_MS = 30_000;
+
+interface Options {
+  events: number;
+  modes: Mode[];
+  latency: boolean;
+  latencySeconds: number;
+  latencyRate: number;
+  partitions: number;
+  concurrency: number;
+  poolSize: number;
+  batchMaxEvents: number | undefined;
+  profile: boolean;
+  build: boolean;
+  keep: boolean;
+  quick: boolean;
+}
+
+const USAGE = `usage: npm run bench -- [options]
+  --events N               events to pre-produce per mode (default 200000; --quick 5000)
+  --modes a,b              of naive,event,batch (default all, in that order)
+  --no-latency             skip the steady-rate latency run
+  --latency-seconds S      length of the latency run (default 60; --quick 5)
+  --latency-rate R         events/s of the latency run (default 2000; --quick 500)
+  --partitions P           partitions per topic (default 6)
+  --partitions-concurrency KAFKA_PARTITIONS_CONCURRENCY (default 3)
+  --pool-size N            DB_CONNECTION_POOL_SIZE (default 5)
+  --batch-max-events N     SYNC_BATCH_MAX_EVENTS for batch mode (default: the service's)
+  --profile                run consumers with --cpu-prof into bench/results/profiles/<run>_<mode>
+  --no-build               use dist/ as it is (by default npm run build runs when src/ is newer)
+  --keep                   keep the databases and topics afterwards
+  --quick                  a small run that finishes in about a minute`;
+
+function fail(message: string): never {
+  console.error(`${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function positive(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) fail(`--${name}: "${raw}" is not a positive integer`);
+  return value;
+}
+
+function parseOptions(argv: string[]): Options {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        events: { type: 'string' },
+        modes: { type: 'string' },
+        latency: { type: 'boolean' },
+        'no-latency': { type: 'boolean' },
+        'latency-seconds': { type: 'string' },
+        'latency-rate': { type: 'string' },
+        partitions: { type: 'string' },
+        'partitions-concurrency': { type: 'string' },
+        'pool-size': { type: 'string' },
+        'batch-max-events': { type: 'string' },
+        profile: { type: 'boolean' },
+        'no-build': { type: 'boolean' },
+        keep: { type: 'boolean' },
+        quick: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+    }).values;
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  if (parsed.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const quick = parsed.quick === true;
+  const modes = (parsed.modes ?? MODES.join(',')).split(',').map((m) => m.trim());
+  for (const mode of modes) {
+    if (!(MODES as readonly string[]).includes(mode)) fail(`--modes: unknown mode "${mode}"`);
+  }
+  return {
+    events: positive('events', parsed.events, quick ? 5000 : 200_000),
+    modes: modes as Mode[],
+    latency: parsed['no-latency'] !== true,
+    latencySeconds: positive('latency-seconds', parsed['latency-seconds'], quick ? 5 : 60),
+    latencyRate: positive('latency-rate', parsed['latency-rate'], quick ? 500 : 2000),
+    partitions: positive('partitions', parsed.partitions, 6),
+    concurrency: positive('partitions-concurrency', parsed['partitions-concurrency'], 3),
+    poolSize: positive('pool-size', parsed['pool-size'], 5),
+    batchMaxEvents:
+      parsed['batch-max-events'] === undefined
+        ? undefined
+        : positive('batch-max-events', parsed['batch-max-events'], 500),
+    profile: parsed.profile === true,
+    build: parsed['no-build'] !== true,
+    keep: parsed.keep === true,
+    quick,
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (line: string) =>
+  console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+function percentile(sorted: readonly number[], p: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** processed_at as written by the consumer: DATETIME(3) in UTC, read with dateStrings. */
+const utcMillis = (datetime: string) => Date.parse(`${datetime.replace(' ', 'T')}Z`);
+
+async function scrapeCache(
+  port: number,
+): Promise<{ hits: number; misses: number; hitRate: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const value = (result: string) => {
+    const match = new RegExp(
+      `^sync_idempotency_cache_total\\{[^}]*result="${result}"[^}]*\\} (\\S+)$`,
+      'm',
+    ).exec(text);
+    return match ? Number(match[1]) : 0;
+  };
+  const hits = value('hit');
+  const misses = value('miss');
+  return { hits, misses, hitRate: hits + misses === 0 ? 0 : hits / (hits + misses) };
+}
+
+/** One mode, from a fresh database and topics to its figures; never throws. */
+class ModeRun {
+  private readonly runTag: string;
+  private readonly database: string;
+  private readonly kafka: BenchKafka;
+  private readonly result: ModeResult;
+  private sink: SinkProcess | undefined;
+  private httpPort = 0;
+  private benchDb: Connection | undefined;
+
+  constructor(
+    private readonly mode: Mode,
+    private readonly options: Options,
+    runId: string,
+    private readonly admin: Connection,
+  ) {
+    this.runTag = `${runId}_${mode}`;
+    this.database = `cms_sync_bench_${this.runTag}`;
+    const prefix = `bench.${runId}.${mode}`;
+    this.kafka = new BenchKafka(
+      BROKERS,
+      {
+        product: `${prefix}.product.changed`,
+        customer: `${prefix}.customer.changed`,
+        order: `${prefix}.order.changed`,
+      },
+      `bench-${runId}-${mode}`,
+      randomBytes(4).toString('hex'),
+    );
+    this.result = { mode, status: 'ok', events: options.events };
+  }
+
+  async run(): Promise<ModeResult> {
+    try {
+      await this.measure();
+    } catch (err) {
+      if (err instanceof StartFailedError) {
+        this.result.status = 'did not start';
+        this.result.error = err.message;
+      } else {
+        this.result.status = this.result.status === 'ok' ? 'error' : this.result.status;
+        this.result.error = err instanceof Error ? err.message : String(err);
+      }
+      log(`${this.mode}: ${this.result.status}: ${this.result.error}`);
+    } finally {
+      await this.cleanUp();
+    }
+    return this.result;
+  }
+
+  private async measure(): Promise<void> {
+    const { options, result } = this;
+    const stream = new EventStream(options.events);
+    const events = stream.next(options.events);
+
+    const env = {
+      ...process.env,
+      KAFKA_BROKERS: BROKERS,
+      KAFKA_GROUP_ID: this.kafka.groupId,
+      KAFKA_TOPIC_PRODUCT: this.kafka.topics.product,
+      KAFKA_TOPIC_CUSTOMER: this.kafka.topics.customer,
+      KAFKA_TOPIC_ORDER: this.kafka.topics.order,
+      KAFKA_PARTITIONS_CONCURRENCY: String(options.concurrency),
+      DB_HOST: DB.host,
+      DB_PORT: String(DB.port),
+      DB_USERNAME: DB.user,
+      DB_PASSWORD: DB.password,
+      DB_DATABASE: this.database,
+      DB_CONNECTION_POOL_SIZE: String(options.poolSize),
+      DB_MIGRATIONS_RUN: 'false',
+      REDIS_HOST: REDIS.host,
+      REDIS_PORT: String(REDIS.port),
+      HTTP_HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ...(options.batchMaxEvents === undefined
+        ? {}
+        : { SYNC_BATCH_MAX_EVENTS: String(options.batchMaxEvents) }),
+    };
+
+    log(`${this.mode}: database ${this.database}, topics ${this.kafka.topics.product} …`);
+    const dataSource = await openDataSource({
+      ...dataSourceOptions(
+        parseConfig({
+          DB_HOST: DB.host,
+          DB_PORT: String(DB.port),
+          DB_USERNAME: DB.user,
+          DB_PASSWORD: DB.password,
+          DB_DATABASE: this.database,
+        }).db,
+      ),
+      migrationsRun: true,
+      // The service's logger would print every migration step into the bench's output.
+      logger: 'simple-console',
+      logging: false,
+    });
+    await dataSource.destroy();
+    await this.kafka.createTopics(options.partitions);
+    const produceStart = Date.now();
+    await this.kafka.produce(events);
+    result.produceSeconds = (Date.now() - produceStart) / 1000;
+    log(
+      `${this.mode}: produced ${events.length} events (${stream.counts.duplicate} duplicates, ${stream.counts.stale} stale) in ${result.produceSeconds.toFixed(1)} s`,
+    );
+
+    // The machine's own statement rate for a second, to judge the counters below by.
+    const idleBefore = await globalStatus(this.admin);
+    await sleep(1000);
+    const idleAfter = await globalStatus(this.admin);
+    result.backgroundStatementsPerSecond = idleAfter.Questions - idleBefore.Questions - 1;
+
+    const statusBefore = await globalStatus(this.admin);
+    const startedAt = Date.now();
+    this.sink = await this.spawn(env);
+    const monitor = new RunMonitor(this.admin, this.database, this.sink);
+    monitor.start();
+    try {
+      await this.sink.waitReady(() => this.isReady());
+      log(`${this.mode}: started (pid ${this.sink.pid}); waiting for lag 0`);
+      const lagZeroAt = await this.waitForLagZero(options.events);
+      result.cpuSecondsTotal = this.sink.cpuSeconds();
+      result.peakRssMb = this.sink.peakRssMb();
+      if (this.mode !== 'naive') result.redis = await scrapeCache(this.httpPort);
+      else result.redis = null;
+      await monitor.stop();
+      const statusAfter = await globalStatus(this.admin);
+      const own = monitor.ownStatements + 1;
+      const counters = { ...statusAfter };
+      for (const key of Object.keys(counters) as (keyof typeof counters)[]) {
+        counters[key] = statusAfter[key] - statusBefore[key];
+      }
+      counters.Questions -= own;
+      counters.Com_select -= monitor.ownStatements;
+      result.statementCounters = counters;
+      result.statementsPerEvent = counters.Questions / options.events;
+      result.peakDbConnections = { ...monitor.peaks };
+
+      // Opened only now: while the monitor counted connections to the database it was not one.
+      this.benchDb = await createConnection({
+        ...DB,
+        database: this.database,
+        dateStrings: true,
+        supportBigNumbers: true,
+      });
+
+      const [rows] = await this.benchDb.query(
+        'SELECT MIN(processed_at) AS first, MAX(processed_at) AS last FROM processed_events',
+      );
+      const span = (rows as { first: string | null; last: string | null }[])[0];
+      if (span?.first && span.last) {
+        const first = utcMillis(span.first);
+        const last = utcMillis(span.last);
+        result.eventsPerSecond = options.events / Math.max(0.001, (last - first) / 1000);
+        result.eventsPerSecondToLagZero =
+          options.events / Math.max(0.001, (lagZeroAt - first) / 1000);
+        result.cpuSeconds = monitor.cpuBetween(first, lagZeroAt);
+      }
+      result.secondsFromStartToLagZero = (lagZeroAt - startedAt) / 1000;
+      result.endState = await checkEndState(this.benchDb, stream.reference());
+      log(
+        `${this.mode}: lag 0; ${result.eventsPerSecond?.toFixed(0)} events/s; end state ${result.endState.ok ? 'ok' : 'FAILED'}`,
+      );
+      if (options.latency) result.latency = await this.latencyRun(stream);
+    } finally {
+      await monitor.stop();
+    }
+  }
+
+  private async spawn(env: NodeJS.ProcessEnv): Promise<SinkProcess> {
+    const profile = this.options.profile
+      ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILES_DIR, this.runTag)]
+      : [];
+    if (this.mode === 'naive') {
+      return SinkProcess.spawn(
+        [...profile, '--import', 'tsx', resolve(ROOT, 'bench/naive-sink.ts')],
+        env,
+      );
+    }
+    this.httpPort = await freePort();
+    return SinkProcess.spawn([...profile, resolve(ROOT, 'dist/main.js')], {
+      ...env,
+      SYNC_MODE: this.mode,
+      HTTP_PORT: String(this.httpPort),
+    });
+  }
+
+  private async isReady(): Promise<boolean> {
+    if (this.mode === 'naive') return this.sink?.printed('naive sink: consuming') ?? false;
+    return (await fetch(`http://127.0.0.1:${this.httpPort}/health`)).ok;
+  }
+
+  /** Polls the group's lag; throws when the consumer exits or the lag stops moving. */
+  private async waitForLagZero(total: number): Promise<number> {
+    let lastLag = total;
+    let lastChange = Date.now();
+    let lastLog = Date.now();
+    for (;;) {
+      if (this.sink && !this.sink.running) {
+        throw new Error(`the consumer exited: ${this.sink.tail()}`);
+      }
+      const lag = await this.kafka.lag();
+      const now = Date.now();
+      if (lag === 0) return now;
+      if (lag !== lastLag) {
+        lastLag = lag;
+        lastChange = now;
+      } else if (now - lastChange > STALL_MS) {
+        this.result.status = 'stalled';
+        throw new Error(`lag stuck at ${lag} for ${STALL_MS / 1000} s`);
+      }
+      if (now - lastLog > 10_000) {
+        log(`${this.mode}: lag ${lag}`);
+        lastLog = now;
+      }
+      await sleep(200);
+    }
+  }
+
+  /** A steady input at the latency rate with the consumer caught up; produce-to-commit times. */
+  private async latencyRun(stream: EventStream): Promise<LatencyResult> {
+    const { latencyRate: rate, latencySeconds: seconds } = this.options;
+    const total = rate * seconds;
+    const events = stream.next(total);
+    const sentAt = new Map<string, number>();
+    log(`${this.mode}: latency run, ${rate} events/s for ${seconds} s`);
+    const cacheBefore = this.mode === 'naive' ? undefined : await scrapeCache(this.httpPort);
+    const start = Date.now();
+    let sent = 0;
+    while (sent < total) {
+      const due = Math.min(total, Math.floor(((Date.now() - start) / 1000) * rate));
+      if (due > sent) {
+        await this.kafka.produce(events.slice(sent, due), sentAt);
+        sent = due;
+      }
+      await sleep(TICK_MS);
+    }
+    const lagAfterProducing = await this.kafka.lag();
+    const result: LatencyResult = {
+      rate,
+      seconds,
+      produced: total,
+      measured: 0,
+      keptUp: lagAfterProducing <= rate * KEEP_UP_SECONDS,
+      lagAfterProducing,
+    };
+    if (!result.keptUp) return result;
+    const deadline = Date.now() + DRAIN_DEADLINE_MS;
+    while ((await this.kafka.lag()) > 0) {
+      if (Date.now() > deadline || !this.sink?.running) {
+        result.keptUp = false;
+        return result;
+      }
+      await sleep(200);
+    }
+    const db = this.benchDb;
+    if (!db) throw new Error('no database connection');
+    const [rows] = await db.query(
+      'SELECT event_id, processed_at FROM processed_events WHERE processed_at >= ?',
+      [new Date(start - 1000).toISOString().slice(0, 23).replace('T', ' ')],
+    );
+    const latencies: number[] = [];
+    for (const row of rows as { event_id: string; processed_at: string }[]) {
+      const sentTime = sentAt.get(row.event_id);
+      if (sentTime !== undefined) latencies.push(utcMillis(row.processed_at) - sentTime);
+    }
+    if (cacheBefore) {
+      const after = await scrapeCache(this.httpPort);
+      const hits = after.hits - cacheBefore.hits;
+      const misses = after.misses - cacheBefore.misses;
+      result.redis = { hits, misses, hitRate: hits + misses === 0 ? 0 : hits / (hits + misses) };
+    }
+    latencies.sort((a, b) => a - b);
+    result.measured = latencies.length;
+    result.p50Ms = percentile(latencies, 50);
+    result.p95Ms = percentile(latencies, 95);
+    result.p99Ms = percentile(latencies, 99);
+    result.maxMs = latencies[latencies.length - 1];
+    result.endState = await checkEndState(db, stream.reference());
+    log(
+      `${this.mode}: latency p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms over ${result.measured} events; end state ${result.endState.ok ? 'ok' : 'FAILED'}`,
+    );
+    return result;
+  }
+
+  private async cleanUp(): Promise<void> {
+    if (this.sink) {
+      const exit = await this.sink.stop();
+      this.result.exit = exit ? `${exit.code ?? exit.signal}` : undefined;
+      this.result.outputBytes = this.sink.outputBytes;
+      this.result.outputTail = this.sink.tail();
+    }
+    await this.benchDb?.end().catch(() => undefined);
+    await this.kafka.close(!this.options.keep).catch((err: unknown) => {
+      log(`${this.mode}: topic clean-up failed: ${String(err)}`);
+    });
+    if (!this.options.keep) {
+      await this.admin.query(`DROP DATABASE IF EXISTS \`${this.database}\``);
+    }
+  }
+}
+
+/** tsc rewrites every output on a build, so dist/main.js is as old as the last build. */
+function distIsStale(): boolean {
+  const main = resolve(ROOT, 'dist/main.js');
+  if (!existsSync(main)) return true;
+  const builtAt = statSync(main).mtimeMs;
+  const newer = (dir: string): boolean =>
+    readdirSync(dir, { withFileTypes: true }).some((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return newer(path);
+      return (
+        entry.name.endsWith('.ts') &&
+        !entry.name.endsWith('.spec.ts') &&
+        statSync(path).mtimeMs > builtAt
+      );
+    });
+  return newer(resolve(ROOT, 'src'));
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const startedAt = new Date().toISOString();
+  const runId = `${startedAt.slice(0, 10).replace(/-/g, '')}_${randomBytes(3).toString('hex')}`;
+  const admin = await createConnection({ ...DB });
+  const machine = await describeMachine(admin, REDIS);
+  log(machineLine(machine));
+
+  if (options.build && options.modes.some((m) => m !== 'naive') && distIsStale()) {
+    log('npm run build');
+    if ((await runCommand('npm', ['run', '--silent', 'build'])) !== 0) {
+      throw new Error('npm run build failed');
+    }
+  }
+
+  const results: ModeResult[] = [];
+  for (const mode of options.modes) {
+    results.push(await new ModeRun(mode, options, runId, admin).run());
+  }
+  await admin.end();
+
+  const run: BenchRun = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    options: { ...options },
+    machine,
+    modes: results,
+    notes: [
+      "statements/event: the server-wide Questions counter over the run (minus the bench's own polls) divided by the events; other clients of the shared MariaDB add to it — see backgroundStatementsPerSecond.",
+      "CPU s: the consumer process's utime+stime from its first commit to lag 0; peak RSS: its VmHWM.",
+      'latency: processed_events.processed_at (taken in the transaction, before its commit) minus the time the bench handed the event to the producer; duplicates are not recorded and so not measured.',
+    ],
+  };
+  const path = saveRun(RESULTS_DIR, run);
+  console.log(`\n${markdownTable(run)}\n`);
+  for (const r of results) {
+    if (r.error) console.log(`- ${r.mode}: ${r.status}: ${r.error}`);
+    for (const e of [r.endState, r.latency?.endState]) {
+      if (e && !e.ok) console.log(`- ${r.mode}: end state differs, e.g. ${e.examples.join('; ')}`);
+    }
+  }
+  for (const note of run.notes) console.log(`- ${note}`);
+  console.log(`\nResults appended to ${path}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exit(1);
+});
