@@ -1,9 +1,16 @@
 import { ENTITY_KINDS, type EntityKind } from '../sync/domain/entity-kind';
 import { ConfigError } from './config.error';
+import { fileFromEnv, secretFromEnv } from './secrets';
 
 export type SyncMode = 'event' | 'batch';
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'verbose';
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+/** A PEM file named by a variable, read once at start. */
+export interface CertificateFile {
+  readonly file: string;
+  readonly pem: string;
+}
 
 export interface AppConfig {
   readonly kafka: {
@@ -12,6 +19,10 @@ export interface AppConfig {
     readonly groupId: string;
     readonly partitionsConcurrency: number;
     readonly ssl: boolean;
+    /** CA bundle the brokers' certificates are checked against; null: Node's default CAs. */
+    readonly sslCa: CertificateFile | null;
+    /** False only by an explicit choice, which is logged as a warning at start. */
+    readonly sslRejectUnauthorized: boolean;
     readonly sasl: {
       readonly mechanism: SaslMechanism;
       readonly username: string;
@@ -28,6 +39,14 @@ export interface AppConfig {
     readonly database: string;
     readonly poolSize: number;
     readonly migrationsRun: boolean;
+    /** TLS to MySQL; null: plain connection. */
+    readonly ssl: {
+      readonly ca: CertificateFile | null;
+      /** False only by an explicit choice, which is logged as a warning at start. */
+      readonly rejectUnauthorized: boolean;
+    } | null;
+    /** Queries slower than this are logged with their duration. */
+    readonly slowQueryThresholdMs: number;
   };
   readonly redis: {
     readonly host: string;
@@ -58,7 +77,17 @@ export interface AppConfig {
     readonly processedEventsRetentionHours: number;
     readonly pruneIntervalMs: number;
   };
+  readonly metrics: {
+    /** How often sync_consumer_lag is refreshed from the broker. */
+    readonly lagIntervalMs: number;
+  };
   readonly logLevel: LogLevel;
+  /** OTLP/HTTP trace export; null: tracing off and no OpenTelemetry code loaded. */
+  readonly tracing: {
+    /** Base URL of the collector; spans go to <endpoint>/v1/traces. */
+    readonly endpoint: string;
+    readonly serviceName: string;
+  } | null;
   readonly shutdownTimeoutMs: number;
 }
 
@@ -81,9 +110,30 @@ class EnvReader {
     return this.raw(name) ?? fallback;
   }
 
-  /** Secrets keep surrounding whitespace: it may be part of the password. */
+  /** Secrets keep surrounding whitespace: it may be part of the password. NAME_FILE works too. */
   secret(name: string): string {
-    return this.env[name] ?? '';
+    return secretFromEnv(this.env, name, this.problems);
+  }
+
+  /** The PEM file a variable names, read now so that a wrong path stops the start. */
+  certificate(name: string): CertificateFile | null {
+    const file = this.raw(name);
+    if (file === undefined) return null;
+    const pem = fileFromEnv(name, file, this.problems);
+    if (pem !== undefined && !pem.includes('-----BEGIN CERTIFICATE-----')) {
+      this.problems.push(`${name}: "${file}" holds no PEM certificate`);
+    }
+    return { file, pem: pem ?? '' };
+  }
+
+  /** An http(s) URL, or undefined when unset. */
+  url(name: string): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+      this.problems.push(`${name}: must be an http:// or https:// URL, got "${value}"`);
+    }
+    return value;
   }
 
   int(name: string, fallback: number, min: number, max: number): number {
@@ -162,6 +212,8 @@ export function parseConfig(env: Env): AppConfig {
       groupId: r.string('KAFKA_GROUP_ID', 'cms-sync'),
       partitionsConcurrency: r.int('KAFKA_PARTITIONS_CONCURRENCY', 3, 1, 1000),
       ssl: r.bool('KAFKA_SSL', false),
+      sslCa: r.certificate('KAFKA_SSL_CA_FILE'),
+      sslRejectUnauthorized: r.bool('KAFKA_SSL_REJECT_UNAUTHORIZED', true),
       sasl: saslFrom(r),
       topics: {
         product: r.topic('KAFKA_TOPIC_PRODUCT', 'product.changed'),
@@ -178,6 +230,8 @@ export function parseConfig(env: Env): AppConfig {
       database: r.string('DB_DATABASE', 'cms'),
       poolSize: r.int('DB_CONNECTION_POOL_SIZE', 5, 1, 1000),
       migrationsRun: r.bool('DB_MIGRATIONS_RUN', true),
+      ssl: dbSslFrom(r),
+      slowQueryThresholdMs: r.int('SLOW_QUERY_THRESHOLD_MS', 1000, 1, 3_600_000),
     },
     redis: {
       host: r.string('REDIS_HOST', 'localhost'),
@@ -203,12 +257,19 @@ export function parseConfig(env: Env): AppConfig {
       processedEventsRetentionHours: r.int('PROCESSED_EVENTS_RETENTION_HOURS', 168, 1, 87_600),
       pruneIntervalMs: r.int('PRUNE_INTERVAL_MS', 3_600_000, 100, 86_400_000),
     },
+    metrics: {
+      lagIntervalMs: r.int('METRICS_LAG_INTERVAL_MS', 10_000, 100, 3_600_000),
+    },
     logLevel: r.oneOf('LOG_LEVEL', 'info', ['error', 'warn', 'info', 'debug', 'verbose'] as const),
+    tracing: tracingFrom(r),
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 30000, 1000, 3_600_000),
   };
 
   if (!/^[A-Za-z0-9_$]{1,64}$/.test(config.db.database)) {
     r.problems.push(`DB_DATABASE: "${config.db.database}" must be 1-64 letters, digits, _ or $`);
+  }
+  if (config.kafka.sslCa !== null && !config.kafka.ssl) {
+    r.problems.push('KAFKA_SSL_CA_FILE: needs KAFKA_SSL=true');
   }
   if (config.sync.retryMaxDelayMs < config.sync.retryInitialDelayMs) {
     r.problems.push('RETRY_MAX_DELAY_MS: must not be smaller than RETRY_INITIAL_DELAY_MS');
@@ -229,6 +290,22 @@ function saslFrom(r: EnvReader): AppConfig['kafka']['sasl'] {
     r.problems.push('KAFKA_SASL_USERNAME: required when KAFKA_SASL_MECHANISM is set');
   }
   return { mechanism, username, password: r.secret('KAFKA_SASL_PASSWORD') };
+}
+
+function dbSslFrom(r: EnvReader): AppConfig['db']['ssl'] {
+  const ca = r.certificate('DB_SSL_CA');
+  const enabled = r.bool('DB_SSL', ca !== null);
+  if (!enabled) {
+    if (ca !== null) r.problems.push('DB_SSL_CA: set, but DB_SSL is false');
+    return null;
+  }
+  return { ca, rejectUnauthorized: r.bool('DB_SSL_REJECT_UNAUTHORIZED', true) };
+}
+
+function tracingFrom(r: EnvReader): AppConfig['tracing'] {
+  const endpoint = r.url('OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (endpoint === undefined) return null;
+  return { endpoint, serviceName: r.string('OTEL_SERVICE_NAME', 'cms-sync') };
 }
 
 function ttlPerEntity(r: EnvReader): Record<EntityKind, number> {
