@@ -224,6 +224,23 @@ describe('sync core (real Kafka, MariaDB, Redis)', () => {
     expect(await row('cms_products', 701)).toMatchObject({ name: 'back again', source_version: 5 });
   });
 
+  it('runs every pooled connection at READ COMMITTED', async () => {
+    const dataSource = service.app.get<DataSource>(getDataSourceToken());
+    // Hold several connections at once, so more than the first pooled one is checked.
+    const runners = await Promise.all([1, 2, 3].map(() => dataSource.createQueryRunner()));
+    try {
+      const levels = await Promise.all(
+        runners.map(async (runner) => {
+          const rows: { level: string }[] = await runner.query('SELECT @@tx_isolation AS level');
+          return rows[0]?.level;
+        }),
+      );
+      expect(levels).toEqual(['READ-COMMITTED', 'READ-COMMITTED', 'READ-COMMITTED']);
+    } finally {
+      await Promise.all(runners.map((runner) => runner.release()));
+    }
+  });
+
   it('answers a Redis hit without taking a database connection', async () => {
     const pool = (
       service.app.get<DataSource>(getDataSourceToken()).driver as unknown as { pool: Pool }

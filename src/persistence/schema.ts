@@ -1,9 +1,29 @@
+import type { Pool, PoolConnection } from 'mysql2';
 import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import type { MysqlConnectionOptions } from 'typeorm/driver/mysql/MysqlConnectionOptions';
+import type { MysqlDriver } from 'typeorm/driver/mysql/MysqlDriver';
 
 const MIGRATION_LOCK = 'cms-sync:migrations';
 const MIGRATION_LOCK_TIMEOUT_S = 120;
+const READ_COMMITTED = 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED';
+
+/**
+ * Every pooled connection runs READ COMMITTED: locking reads see the latest commits and take no
+ * gap locks, so two instances racing on a new entity conflict on its key instead of deadlocking.
+ * Set once per connection, it saves a round trip on every transaction.
+ */
+async function readCommittedSessions(dataSource: DataSource): Promise<void> {
+  const pool = (dataSource.driver as MysqlDriver).pool as Pool;
+  pool.on('connection', (connection: PoolConnection) => {
+    connection.query(READ_COMMITTED, (err) => {
+      // A connection that cannot take the setting is useless: drop it, the pool opens another.
+      if (err) connection.destroy();
+    });
+  });
+  // TypeORM opened and released one connection while connecting, before the listener existed.
+  await dataSource.query(READ_COMMITTED);
+}
 
 /**
  * Creates the database if it is missing, connects, and (unless turned off) runs pending
@@ -24,6 +44,7 @@ export async function openDataSource(options: MysqlConnectionOptions): Promise<D
       `CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
     );
     const dataSource = await new DataSource({ ...options, migrationsRun: false }).initialize();
+    await readCommittedSessions(dataSource);
     if (options.migrationsRun !== true) return dataSource;
     const [rows] = await admin.query('SELECT GET_LOCK(?, ?) AS got', [
       MIGRATION_LOCK,

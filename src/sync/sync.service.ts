@@ -180,9 +180,8 @@ export class SyncService implements OnModuleDestroy {
 
   /** The unit of work: one transaction on one pooled connection, owned here and only here. */
   private applyInTransaction(events: readonly SyncEvent[]): Promise<TransactionResult> {
-    // READ COMMITTED: the locking reads see the latest commits and take no gap locks, so two
-    // instances racing on a new entity conflict on its key instead of deadlocking.
-    return this.dataSource.transaction('READ COMMITTED', async (em) => {
+    // Connections run READ COMMITTED (see openDataSource): the locking reads see the latest commits.
+    return this.dataSource.transaction(async (em) => {
       const alreadyProcessed = await this.processedEvents.findProcessed(
         em,
         events.map((event) => event.eventId),
