@@ -18,5 +18,13 @@ module.exports = {
       testMatch: ['**/*.e2e-spec.ts'],
       transform: { '^.+\\.ts$': tsJest },
     },
+    {
+      // Run by `npm run test:faults` (scripts/test-faults.ts), never by the default `npm test`.
+      displayName: 'faults',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test/faults'],
+      testMatch: ['**/*.fault-spec.ts'],
+      transform: { '^.+\\.ts$': tsJest },
+    },
   ],
 };

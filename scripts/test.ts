@@ -23,12 +23,15 @@ async function main(): Promise<number> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'cms-sync-jest-'));
   const summaryFile = join(dir, 'summary.json');
+  const args = process.argv.slice(2);
   try {
     const code = await runCommand('npx', [
       'jest',
       '--json',
       `--outputFile=${summaryFile}`,
-      ...process.argv.slice(2),
+      // The fault-injection project is `npm run test:faults`'s, not part of the default run.
+      ...(args.includes('--selectProjects') ? [] : ['--selectProjects', 'unit', 'integration']),
+      ...args,
     ]);
     try {
       const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as JestSummary;

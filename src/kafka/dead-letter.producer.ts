@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { type Admin, Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.constants';
@@ -10,14 +16,43 @@ export const deadLetterTopic = (topic: string) => `${topic}.dlq`;
 
 /** Publishes invalid messages to `<topic>.dlq`, creating that topic if the broker lacks it. */
 @Injectable()
-export class DeadLetterProducer implements OnApplicationShutdown {
+export class DeadLetterProducer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(DeadLetterProducer.name);
   private readonly kafka: Kafka;
   private producer: Producer | undefined;
   private readonly readyTopics = new Set<string>();
+  private readonly sourceTopics: readonly string[];
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.kafka = new Kafka(kafkaClientConfig(config.kafka));
+    this.sourceTopics = Object.values(config.kafka.topics);
+  }
+
+  /**
+   * Creates missing dead-letter topics at start (logged), so that the first invalid event does
+   * not wait on a topic creation. A missing source topic is left to the consumer's start check,
+   * which names it. A broker that cannot answer yet (metadata of a topic created a moment ago)
+   * does not stop the start: `publish` creates the topic on first use.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    try {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      let existing: Set<string>;
+      try {
+        existing = new Set(await admin.listTopics());
+      } finally {
+        await admin.disconnect();
+      }
+      for (const topic of this.sourceTopics) {
+        if (existing.has(topic)) await this.ensureTopic(topic);
+      }
+    } catch (err) {
+      this.logger.warn(
+        `could not check dead-letter topics at start (${(err as Error).message}); ` +
+          'each is created when first needed',
+      );
+    }
   }
 
   async publish(message: IncomingMessage, errorType: string, errorMessage: string): Promise<void> {

@@ -1,0 +1,71 @@
+import { waitFor } from '../support/wait-for';
+import { FaultRun, syncModes } from './fault-run';
+
+/**
+ * Fault 4b: the service's database connections are killed with KILL CONNECTION while they are
+ * inside a transaction (found through information_schema by the test database's name), over and
+ * over for several seconds. Only this test's own service's connections are killed.
+ */
+describe.each(syncModes())('fault 4b, KILL CONNECTION mid-transaction (SYNC_MODE=%s)', (mode) => {
+  let run: FaultRun;
+
+  beforeEach(async () => {
+    run = new FaultRun('4b service connections killed mid-transaction', mode);
+    await run.setUp();
+  });
+
+  afterEach(async () => {
+    await run.tearDown();
+    run.removeDir();
+  });
+
+  it('retries the killed transactions and loses nothing', async () => {
+    const service = await run.begin(0.5);
+    await run.waitProgress(0.2);
+    await run.produceRest();
+    const startedAt = Date.now();
+    let kills = 0;
+    let insideTransaction = 0;
+    await waitFor(
+      '15 of the service connections killed while busy, over at least 5 s',
+      async () => {
+        // Busy: running a statement or holding an open InnoDB transaction (the service runs
+        // every statement inside one).
+        const busy = await run.query<{ id: string; inTrx: string }>(
+          `SELECT p.ID AS id, t.trx_id IS NOT NULL AS inTrx
+             FROM information_schema.PROCESSLIST p
+             LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID
+            WHERE p.DB = ? AND p.ID <> CONNECTION_ID()
+              AND (t.trx_id IS NOT NULL OR p.COMMAND <> 'Sleep')`,
+          [run.database],
+        );
+        for (const { id, inTrx } of busy) {
+          try {
+            await run.db.query(`KILL CONNECTION ${Number(id)}`);
+            kills++;
+            if (Number(inTrx) === 1) insideTransaction++;
+          } catch {
+            // It ended between the look-up and the kill.
+          }
+        }
+        return kills >= 15 && Date.now() - startedAt >= 5_000;
+      },
+      { timeoutMs: 90_000, intervalMs: 20 },
+    );
+    run.faultCleared();
+    const recoveryMs = await run.waitCaughtUp();
+
+    const retries = (service.logText().match(/retrying in/g) ?? []).length;
+    const figures = await run.measure(
+      `${kills} busy connections killed (${insideTransaction} with an open InnoDB transaction); ` +
+        `${retries} retry lines logged`,
+      recoveryMs,
+    );
+    expect(service.running).toBe(true);
+    expect(retries).toBeGreaterThan(0);
+    expect(figures.lost).toBe(0);
+    expect(figures.appliedTwice).toBe(0);
+    expect(figures.deadLettered).toBe(figures.invalidSent);
+    expect(figures.applied + figures.stale).toBe(figures.distinctValid);
+  }, 300_000);
+});
