@@ -4,7 +4,7 @@
  * broker jars for private brokers are cached, runs Jest's `faults` project one file at a time,
  * and writes the figures every test recorded to docs/reliability.md.
  *
- * FAULT_SYNC_MODES (comma list, default `event`) runs every fault once per sync mode.
+ * FAULT_SYNC_MODES (comma list, default `event,batch`) runs every fault once per sync mode.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -91,7 +91,7 @@ async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'cms-sync-faults-'));
   const resultsFile = join(dir, 'figures.jsonl');
   const summaryFile = join(dir, 'summary.json');
-  const modes = process.env.FAULT_SYNC_MODES ?? 'event';
+  const modes = process.env.FAULT_SYNC_MODES ?? 'event,batch';
   try {
     const code = await runCommand(
       'npx',

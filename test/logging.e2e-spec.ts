@@ -207,6 +207,8 @@ describe('structured logs and tracing (built service as a child process)', () =>
           LOG_LEVEL: 'info',
           HTTP_PORT: String(httpPort),
           OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+          // One span per event is the per-event path's; batch mode has one per fetched batch.
+          SYNC_MODE: 'event',
         }),
       });
       service = traced;

@@ -172,4 +172,12 @@ describe('parseConfig', () => {
       );
     },
   );
+
+  it('defaults to batch mode with 500 events per transaction, and names a bad SYNC_MODE', () => {
+    expect(parseConfig({}).sync).toMatchObject({ mode: 'batch', batchMaxEvents: 500 });
+    expect(parseConfig({ SYNC_MODE: 'event' }).sync.mode).toBe('event');
+    expect(configError({ SYNC_MODE: 'bulk', SYNC_BATCH_MAX_EVENTS: '0' }).message).toMatch(
+      /SYNC_MODE: must be one of event, batch, got "bulk"[\s\S]*SYNC_BATCH_MAX_EVENTS/,
+    );
+  });
 });

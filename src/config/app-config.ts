@@ -248,7 +248,7 @@ export function parseConfig(env: Env): AppConfig {
       port: r.int('HTTP_PORT', 3000, 0, MAX_PORT),
     },
     sync: {
-      mode: r.oneOf('SYNC_MODE', 'event', ['event', 'batch'] as const),
+      mode: r.oneOf('SYNC_MODE', 'batch', ['event', 'batch'] as const),
       batchMaxEvents: r.int('SYNC_BATCH_MAX_EVENTS', 500, 1, 10_000),
       retryInitialDelayMs: r.int('RETRY_INITIAL_DELAY_MS', 100, 1, 3_600_000),
       retryMaxDelayMs: r.int('RETRY_MAX_DELAY_MS', 30000, 1, 3_600_000),

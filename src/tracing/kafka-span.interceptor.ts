@@ -1,13 +1,16 @@
 import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
 import { KafkaContext } from '@nestjs/microservices';
-import { SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import { type Attributes, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import { KafkaBatchContext } from '../kafka/kafka-batch.context';
 import { type Observable, tap } from 'rxjs';
 import type { TraceContextStorage } from './trace-context.storage';
 
 /**
  * Makes each consumed Kafka message a span, `cms-sync <topic> process`, around its controller
  * call, and the active context of everything the handler does (so database and Redis spans
- * become its children). HTTP requests and batch handlers pass through untouched.
+ * become its children). In batch mode the span covers one fetched partition batch: its events
+ * share their transactions, so per-event spans would all claim the same database work.
+ * HTTP requests pass through untouched.
  */
 export class KafkaSpanInterceptor implements NestInterceptor {
   constructor(
@@ -17,20 +20,18 @@ export class KafkaSpanInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'rpc') return next.handle();
-    const kafka = context.switchToRpc().getContext<unknown>();
-    if (!(kafka instanceof KafkaContext)) return next.handle();
+    const target = spanTarget(context.switchToRpc().getContext<unknown>());
+    if (target === undefined) return next.handle();
 
-    const topic = kafka.getTopic();
     const span = this.tracer.startSpan(
-      `cms-sync ${topic} process`,
+      `cms-sync ${target.topic} process`,
       {
         kind: SpanKind.CONSUMER,
         attributes: {
           'messaging.system': 'kafka',
           'messaging.operation.type': 'process',
-          'messaging.destination.name': topic,
-          'messaging.destination.partition.id': String(kafka.getPartition()),
-          'messaging.kafka.offset': Number(kafka.getMessage().offset),
+          'messaging.destination.name': target.topic,
+          ...target.attributes,
         },
       },
       this.contexts.active(),
@@ -53,4 +54,32 @@ export class KafkaSpanInterceptor implements NestInterceptor {
       }),
     );
   }
+}
+
+/** The topic and attributes of a message or batch span; undefined for anything else. */
+function spanTarget(rpc: unknown): { topic: string; attributes: Attributes } | undefined {
+  if (rpc instanceof KafkaContext) {
+    return {
+      topic: rpc.getTopic(),
+      attributes: {
+        'messaging.destination.partition.id': String(rpc.getPartition()),
+        'messaging.kafka.offset': Number(rpc.getMessage().offset),
+      },
+    };
+  }
+  if (rpc instanceof KafkaBatchContext) {
+    const messages = rpc.getMessages();
+    const first = messages[0];
+    if (first === undefined) return undefined;
+    return {
+      topic: first.topic,
+      attributes: {
+        'messaging.destination.partition.id': String(first.partition),
+        'messaging.batch.message_count': messages.length,
+        'messaging.kafka.offset': Number(first.offset),
+        'cms_sync.last_offset': Number(messages[messages.length - 1]?.offset),
+      },
+    };
+  }
+  return undefined;
 }

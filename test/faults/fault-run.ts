@@ -17,7 +17,7 @@ import { waitFor } from '../support/wait-for';
 
 /** The sync modes to run every fault in: `FAULT_SYNC_MODES=event,batch`. */
 export function syncModes(): string[] {
-  return (process.env.FAULT_SYNC_MODES ?? 'event')
+  return (process.env.FAULT_SYNC_MODES ?? 'event,batch')
     .split(',')
     .map((mode) => mode.trim())
     .filter((mode) => mode !== '');

@@ -85,8 +85,8 @@ export class TestContext {
       HTTP_HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       KAFKA_SESSION_TIMEOUT_MS: '10000',
-      // npm test runs the integration suite once per sync mode.
-      SYNC_MODE: process.env.TEST_SYNC_MODE ?? 'event',
+      // npm test runs the integration suite once per sync mode; unset, the service's default.
+      ...(process.env.TEST_SYNC_MODE ? { SYNC_MODE: process.env.TEST_SYNC_MODE } : {}),
       ...overrides,
     };
   }
