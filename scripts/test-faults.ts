@@ -10,16 +10,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Figures } from '../test/faults/fault-run';
-import { brokerAnswers, ensureKafkaJars } from './kafka/local-kafka';
+import { ensureLocalBroker, runJest, summaryLine } from './jest-run';
+import { ensureKafkaJars } from './kafka/local-kafka';
 import { runCommand } from './run-command';
 
 const REPORT = join(__dirname, '..', 'docs', 'reliability.md');
-
-interface JestSummary {
-  numPassedTests: number;
-  numFailedTests: number;
-  numPendingTests: number;
-}
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -80,39 +75,24 @@ async function main(): Promise<number> {
   const startedAt = Date.now();
   const buildCode = await runCommand('npm', ['run', 'build']);
   if (buildCode !== 0) return buildCode;
-  if (!(await brokerAnswers('127.0.0.1:9092', 3000))) {
-    console.log('No Kafka broker answers on 127.0.0.1:9092: starting one with services:up.');
-    const code = await runCommand('npx', ['tsx', 'scripts/services.ts', 'up']);
-    if (code !== 0) return code;
-  }
+  const brokerCode = await ensureLocalBroker();
+  if (brokerCode !== 0) return brokerCode;
   // Private brokers of the broker-fault test need the jars; a no-op when they are cached.
   await ensureKafkaJars((line) => console.log(line));
 
   const dir = mkdtempSync(join(tmpdir(), 'cms-sync-faults-'));
   const resultsFile = join(dir, 'figures.jsonl');
-  const summaryFile = join(dir, 'summary.json');
   const modes = process.env.FAULT_SYNC_MODES ?? 'event,batch';
   try {
-    const code = await runCommand(
-      'npx',
-      [
-        'jest',
-        '--selectProjects',
-        'faults',
-        '--runInBand',
-        '--json',
-        `--outputFile=${summaryFile}`,
-        ...process.argv.slice(2),
-      ],
+    const { code, summary: counts } = await runJest(
+      ['--selectProjects', 'faults', '--runInBand', ...process.argv.slice(2)],
       { ...process.env, FAULT_RESULTS_FILE: resultsFile, FAULT_SYNC_MODES: modes },
     );
-    let summary = 'Jest wrote no summary';
-    try {
-      const s = JSON.parse(readFileSync(summaryFile, 'utf8')) as JestSummary;
-      summary = `${s.numPassedTests} passed, ${s.numFailedTests} failed, ${s.numPendingTests} skipped`;
-    } catch {
-      // Jest crashed before writing it; its output above says why.
-    }
+    // Undefined when Jest crashed before writing it; its output above says why.
+    const summary =
+      counts === undefined
+        ? 'Jest wrote no summary'
+        : summaryLine(counts.numPassedTests, counts.numFailedTests, counts.numPendingTests);
     const figures = existsSync(resultsFile)
       ? readFileSync(resultsFile, 'utf8')
           .split('\n')

@@ -1,4 +1,8 @@
-import { MariadbInstance } from './support/mariadb-instance';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PrivateMariaDb } from './support/private-mariadb';
+import { freePort } from './support/service-process';
 import { type HttpAnswer, request, STACK_LINE } from './support/service-http';
 import { type RunningService, TestContext } from './support/test-context';
 import { waitFor } from './support/wait-for';
@@ -22,7 +26,8 @@ const body = (answer: HttpAnswer) => JSON.parse(answer.text) as HealthBody;
  */
 describe('readiness follows MySQL (private MariaDB, real Kafka and Redis)', () => {
   const ctx = new TestContext();
-  const mariadb = new MariadbInstance();
+  const dir = mkdtempSync(join(tmpdir(), 'cms-sync-readiness-'));
+  let mariadb: PrivateMariaDb;
   let service: RunningService;
 
   const readyStatus = (status: number) =>
@@ -36,6 +41,7 @@ describe('readiness follows MySQL (private MariaDB, real Kafka and Redis)', () =
     );
 
   beforeAll(async () => {
+    mariadb = new PrivateMariaDb(await freePort(), dir);
     await mariadb.start();
     await ctx.setUp(1);
     service = await ctx.startService({ DB_HOST: '127.0.0.1', DB_PORT: String(mariadb.port) });
@@ -43,7 +49,8 @@ describe('readiness follows MySQL (private MariaDB, real Kafka and Redis)', () =
 
   afterAll(async () => {
     await ctx.tearDown();
-    await mariadb.remove();
+    await mariadb.stop('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('is 200 with mysql up once the consumer has joined', async () => {

@@ -81,6 +81,8 @@ export interface AppConfig {
     /** How often sync_consumer_lag is refreshed from the broker. */
     readonly lagIntervalMs: number;
   };
+  /** Readiness fails when messages wait and the consumer has not fetched for this long. */
+  readonly readyMaxFetchAgeMs: number;
   readonly logLevel: LogLevel;
   /** OTLP/HTTP trace export; null: tracing off and no OpenTelemetry code loaded. */
   readonly tracing: {
@@ -260,6 +262,7 @@ export function parseConfig(env: Env): AppConfig {
     metrics: {
       lagIntervalMs: r.int('METRICS_LAG_INTERVAL_MS', 10_000, 100, 3_600_000),
     },
+    readyMaxFetchAgeMs: r.int('READY_MAX_FETCH_AGE_MS', 120_000, 1000, 3_600_000),
     logLevel: r.oneOf('LOG_LEVEL', 'info', ['error', 'warn', 'info', 'debug', 'verbose'] as const),
     tracing: tracingFrom(r),
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 30000, 1000, 3_600_000),

@@ -18,6 +18,8 @@ export interface ConsumerStatusSnapshot {
   readonly ready: boolean;
   /** The message of the last crash, first line only: never a stack. */
   readonly lastError?: string;
+  /** Milliseconds since the consumer last fetched from the broker; undefined before the first. */
+  readonly lastFetchAgeMs?: number;
 }
 
 const MAX_ERROR_LENGTH = 200;
@@ -40,6 +42,12 @@ export class ConsumerStatus {
   private state: ConsumerState = 'starting';
   private hasJoined = false;
   private lastError: string | undefined;
+  private lastFetchAt: number | undefined;
+
+  /** A fetch came back (kafkajs' FETCH event: at least every few seconds, even when idle). */
+  fetched(now = Date.now()): void {
+    this.lastFetchAt = now;
+  }
 
   joined(): void {
     this.state = 'joined';
@@ -75,8 +83,9 @@ export class ConsumerStatus {
     }
   }
 
-  snapshot(): ConsumerStatusSnapshot {
+  snapshot(now = Date.now()): ConsumerStatusSnapshot {
     return {
+      ...(this.lastFetchAt === undefined ? {} : { lastFetchAgeMs: now - this.lastFetchAt }),
       state: this.state,
       hasJoined: this.hasJoined,
       ready: this.ready,

@@ -83,6 +83,7 @@ export class KafkaConsumerServer extends ServerKafka {
     // Readiness follows the consumer's own events; see ConsumerStatus for what counts as ready.
     consumer.on(consumer.events.GROUP_JOIN, () => this.consumerStatus.joined());
     consumer.on(consumer.events.REBALANCING, () => this.consumerStatus.rebalancing());
+    consumer.on(consumer.events.FETCH, () => this.consumerStatus.fetched());
     consumer.on(consumer.events.STOP, () => this.consumerStatus.stopped());
     consumer.on(consumer.events.DISCONNECT, () => this.consumerStatus.stopped());
     // kafkajs restarts the consumer itself after retriable crashes; one it gives up on would

@@ -107,6 +107,12 @@ export class MetricsService {
   }
 
   /** Replaces every lag series, so partitions no longer read drop out. */
+  /** The messages waiting over every partition, as of the last lag refresh. */
+  async consumerLagTotal(): Promise<number> {
+    const { values } = await this.consumerLag.get();
+    return values.reduce((sum, v) => sum + v.value, 0);
+  }
+
   setConsumerLag(lags: readonly TopicPartitionLag[]): void {
     this.consumerLag.reset();
     for (const { topic, partition, lag } of lags) {
