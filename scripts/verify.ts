@@ -27,7 +27,7 @@ import {
   type ReportedTable,
   SyncReportRepository,
   type UnresolvedDeadLetters,
-} from '../src/metrics/sync-report.repository';
+} from '../src/persistence/sync-report.repository';
 import { thresholdViolations, type VerifyThresholds } from '../src/metrics/verify-thresholds';
 import { dataSourceOptions } from '../src/persistence/data-source-options';
 
