@@ -227,7 +227,8 @@ describe('sync core (real Kafka, MariaDB, Redis)', () => {
   it('runs every pooled connection at READ COMMITTED', async () => {
     const dataSource = service.app.get<DataSource>(getDataSourceToken());
     // Hold several connections at once, so more than the first pooled one is checked.
-    const runners = await Promise.all([1, 2, 3].map(() => dataSource.createQueryRunner()));
+    const runners = [1, 2, 3].map(() => dataSource.createQueryRunner());
+    await Promise.all(runners.map((runner) => runner.connect()));
     try {
       const levels = await Promise.all(
         runners.map(async (runner) => {

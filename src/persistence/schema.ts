@@ -1,4 +1,4 @@
-import type { Pool, PoolConnection } from 'mysql2';
+import type { Pool, PoolConnection, SslOptions } from 'mysql2';
 import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import type { MysqlConnectionOptions } from 'typeorm/driver/mysql/MysqlConnectionOptions';
@@ -37,7 +37,7 @@ export async function openDataSource(options: MysqlConnectionOptions): Promise<D
     user: options.username,
     password: options.password,
     // The same TLS settings as the pool: a server that requires TLS refuses anything else.
-    ssl: options.ssl,
+    ssl: options.ssl as SslOptions | undefined,
   });
   try {
     await admin.query(
