@@ -4,6 +4,8 @@
  * reference end state computed from the events alone.
  */
 
+import { seededRandom } from '../test/support/seeded-random';
+
 export const KINDS = ['product', 'customer', 'order'] as const;
 export type Kind = (typeof KINDS)[number];
 type Action = 'created' | 'updated' | 'deleted';
@@ -45,18 +47,6 @@ const ORDER_STATUSES = [
 const CUSTOMER_STATUSES = ['active', 'inactive', 'blocked'] as const;
 const FIRST_NAMES = ['Ana', 'Björn', 'Chloé', 'Dmitri', 'Eve', 'Fatima', 'Gustav', 'Hana'] as const;
 const BASE_TIME = Date.UTC(2026, 10, 20, 8, 0, 0, 0);
-
-/** mulberry32: small, fast and seeded, so every mode gets the very same stream. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const entityKey = (kind: Kind, id: number) => `${kind}:${id}`;
 

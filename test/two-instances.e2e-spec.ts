@@ -2,17 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { productEvent, type TestEvent } from './support/events';
 import { type RunningService, TestContext } from './support/test-context';
 import { waitFor } from './support/wait-for';
-
-/** A small deterministic PRNG, so a failure can be replayed with the same stream. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from './support/seeded-random';
 
 const ENTITIES = 100;
 const VERSIONS = 14;
@@ -22,7 +12,7 @@ const PARTITIONS = 6;
 describe('two instances in one group on a 6-partition topic', () => {
   const ctx = new TestContext();
   const seed = Number(process.env.TEST_SEED ?? Date.now() % 100000);
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const services: RunningService[] = [];
 
   beforeAll(async () => {

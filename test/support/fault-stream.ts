@@ -1,4 +1,5 @@
 import type { EntityKind } from '../../src/sync/domain/entity-kind';
+import { seededRandom } from './seeded-random';
 
 /**
  * The fault tests' event stream and the end state it must produce, computed from the events
@@ -54,18 +55,6 @@ interface ValidEvent {
   readonly value: string;
   readonly data: Record<string, unknown>;
   readonly occurredAt: string;
-}
-
-/** mulberry32: small, seedable, good enough to shuffle a test stream. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
@@ -219,7 +208,7 @@ function expectedState(newest: readonly ValidEvent[]): ExpectedState {
 }
 
 export function buildFaultStream(runId: string, seed: number): FaultStream {
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => {
     const item = items[Math.floor(rand() * items.length)];
     if (item === undefined) throw new Error('pick from an empty list');

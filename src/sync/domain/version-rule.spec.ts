@@ -8,6 +8,7 @@ import {
   type EntityKey,
   type VersionState,
 } from './version-rule';
+import { seededRandom } from '../../../test/support/seeded-random';
 
 const origin = { topic: 'test.changed', partition: 0, offset: '0' };
 
@@ -233,18 +234,6 @@ describe('planApply', () => {
 });
 
 describe('planApply: the end state depends only on the set of events', () => {
-  /** Small seeded PRNG so a failure can be replayed. */
-  function mulberry32(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   const randomInt = (random: () => number, below: number) => Math.floor(random() * below);
 
   function shuffled<T>(items: readonly T[], random: () => number): T[] {
@@ -329,7 +318,7 @@ describe('planApply: the end state depends only on the set of events', () => {
     [...store.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
   it.each([1, 2, 3, 42, 2026])('seed %i: one at a time in any order equals one batch', (seed) => {
-    const random = mulberry32(seed);
+    const random = seededRandom(seed);
     const events = randomDeliveries(random);
     expect(events).toHaveLength(200);
 
@@ -355,7 +344,7 @@ describe('planApply: the end state depends only on the set of events', () => {
   });
 
   it('marks exactly one "applied" event per entity in a single batch on an empty store', () => {
-    const events = randomDeliveries(mulberry32(7));
+    const events = randomDeliveries(seededRandom(7));
     const plan = planApply(events, new Map());
     expect(plan.outcomes.size).toBe(new Set(ids(events)).size);
     const applied = [...plan.outcomes.values()].filter((outcome) => outcome === 'applied');
