@@ -22,19 +22,17 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { parseConfig, type AppConfig } from '../src/config/app-config';
-import { ConfigError } from '../src/config/config.error';
+import type { AppConfig } from '../src/config/app-config';
 import { deadLetterTopic } from '../src/kafka/dead-letter.producer';
 import { kafkaClientConfig } from '../src/kafka/kafka-client-config';
 import { dataSourceOptions } from '../src/persistence/data-source-options';
 import { MAX_STORED_PAYLOAD_BYTES } from '../src/persistence/sync-error.repository';
+import { runCli, UsageError } from './cli';
 
 const USAGE =
   'usage: npm run dlq:replay -- --topic <source topic> [--since <ISO 8601>] [--dry-run]';
 /** Longest the dead-letter topic scan may take before the replay goes on without the rest. */
 const DLQ_SCAN_TIMEOUT_MS = 60_000;
-
-class UsageError extends Error {}
 
 interface Options {
   readonly topic: string;
@@ -276,31 +274,7 @@ async function replay(config: AppConfig, options: Options): Promise<void> {
   }
 }
 
-async function main(): Promise<number> {
-  let options: Options;
-  let config: AppConfig;
-  try {
-    options = parseOptions(process.argv.slice(2));
-    config = parseConfig(process.env);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`dlq:replay: ${err.message}\n${USAGE}`);
-      return 2;
-    }
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      return 78;
-    }
-    throw err;
-  }
+runCli('dlq:replay', USAGE, parseOptions, async (config, options) => {
   await replay(config, options);
   return 0;
-}
-
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`dlq:replay failed: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  },
-);
+});

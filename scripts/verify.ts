@@ -15,8 +15,7 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { parseConfig, type AppConfig } from '../src/config/app-config';
-import { ConfigError } from '../src/config/config.error';
+import type { AppConfig } from '../src/config/app-config';
 import { kafkaClientConfig } from '../src/kafka/kafka-client-config';
 import {
   ConsumerOffsetsRepository,
@@ -30,11 +29,10 @@ import {
 } from '../src/persistence/sync-report.repository';
 import { thresholdViolations, type VerifyThresholds } from '../src/metrics/verify-thresholds';
 import { dataSourceOptions } from '../src/persistence/data-source-options';
+import { runCli, UsageError } from './cli';
 
 const USAGE = 'usage: npm run verify -- [--max-lag N] [--max-unresolved N] [--json]';
 const HOUR_MS = 3_600_000;
-
-class UsageError extends Error {}
 
 interface Options extends VerifyThresholds {
   readonly json: boolean;
@@ -150,33 +148,9 @@ function printText(report: Report): void {
   for (const violation of report.violations) console.log(`FAIL: ${violation}`);
 }
 
-async function main(): Promise<number> {
-  let options: Options;
-  let config: AppConfig;
-  try {
-    options = parseOptions(process.argv.slice(2));
-    config = parseConfig(process.env);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`verify: ${err.message}\n${USAGE}`);
-      return 2;
-    }
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      return 78;
-    }
-    throw err;
-  }
+runCli('verify', USAGE, parseOptions, async (config, options) => {
   const report = await buildReport(config, options);
   if (options.json) console.log(JSON.stringify({ ...report, ok: report.violations.length === 0 }));
   else printText(report);
   return report.violations.length === 0 ? 0 : 1;
-}
-
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`verify failed: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  },
-);
+});

@@ -1,16 +1,5 @@
-import { parseConfig, type Env } from './app-config';
-import { ConfigError } from './config.error';
-
-/** Runs parseConfig and returns the ConfigError it must throw. */
-function configError(env: Env): ConfigError {
-  try {
-    parseConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError, but the configuration was accepted');
-}
+import { parseConfig } from './app-config';
+import { configError } from '../../test/support/config-error';
 
 describe('parseConfig', () => {
   it('applies the defaults of contract section 7 to an empty environment', () => {

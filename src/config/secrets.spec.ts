@@ -1,20 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig, type Env } from './app-config';
-import { ConfigError } from './config.error';
+import { parseConfig } from './app-config';
+import { configError } from '../../test/support/config-error';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
-
-function configError(env: Env): ConfigError {
-  try {
-    parseConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError, but the configuration was accepted');
-}
 
 describe('secrets and certificates from files', () => {
   let dir: string;

@@ -11,6 +11,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.constants';
 import { MetricsService } from '../metrics/metrics.service';
 import { ProcessedEventRepository } from '../persistence/processed-event.repository';
+import { PeriodicTask } from '../common/periodic-task';
 
 /** Rows deleted per statement: small enough that each DELETE holds its locks only briefly. */
 export const PRUNE_BATCH_SIZE = 1000;
@@ -32,30 +33,24 @@ const HOUR_MS = 3_600_000;
 @Injectable()
 export class ProcessedEventsPrunerService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(ProcessedEventsPrunerService.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
-  private stopped = false;
+  private readonly schedule: PeriodicTask<number>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly processedEvents: ProcessedEventRepository,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    this.schedule = new PeriodicTask(() => this.prune(), config.housekeeping.pruneIntervalMs);
+  }
 
   onApplicationBootstrap(): void {
-    const { pruneIntervalMs } = this.config.housekeeping;
-    this.timer = setInterval(() => void this.pruneOnce(), pruneIntervalMs);
-    // The schedule alone never keeps the process alive.
-    this.timer.unref();
+    this.schedule.start({ runNow: false });
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
     // Let a run in flight finish its current statement before the pool closes.
-    await this.running?.catch(() => undefined);
+    await this.schedule.stop({ awaitRun: true });
   }
 
   /**
@@ -63,12 +58,7 @@ export class ProcessedEventsPrunerService implements OnApplicationBootstrap, OnM
    * and the next tick tries again. A call while a run is in flight joins that run.
    */
   pruneOnce(): Promise<number> {
-    if (this.running !== undefined) return this.running;
-    const run = this.prune().finally(() => {
-      this.running = undefined;
-    });
-    this.running = run;
-    return run;
+    return this.schedule.runOnce();
   }
 
   private async prune(): Promise<number> {
@@ -82,7 +72,7 @@ export class ProcessedEventsPrunerService implements OnApplicationBootstrap, OnM
         PRUNE_BATCH_SIZE,
         (count) => {
           this.metrics.recordPruned(count);
-          if (this.stopped) throw new PruneStopped();
+          if (this.schedule.stopped) throw new PruneStopped();
         },
       );
       if (deleted > 0) {

@@ -11,6 +11,7 @@ import { APP_CONFIG } from '../config/config.constants';
 import { kafkaClientConfig } from '../kafka/kafka-client-config';
 import { ConsumerOffsetsRepository } from './consumer-offsets.repository';
 import { MetricsService } from './metrics.service';
+import { PeriodicTask } from '../common/periodic-task';
 
 /**
  * Refreshes sync_consumer_lag every METRICS_LAG_INTERVAL_MS from the broker: one admin
@@ -24,9 +25,7 @@ export class ConsumerLagService implements OnApplicationBootstrap, OnModuleDestr
   private readonly admin: Admin;
   private readonly offsets: ConsumerOffsetsRepository;
   private connected: Promise<void> | undefined;
-  private refreshing: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
+  private readonly schedule: PeriodicTask<void>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -41,41 +40,30 @@ export class ConsumerLagService implements OnApplicationBootstrap, OnModuleDestr
     });
     this.admin = kafka.admin();
     this.offsets = new ConsumerOffsetsRepository(this.admin);
+    this.schedule = new PeriodicTask(() => this.readLag(), config.metrics.lagIntervalMs);
   }
 
   onApplicationBootstrap(): void {
-    void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), this.config.metrics.lagIntervalMs);
-    // The schedule alone never keeps the process alive.
-    this.timer.unref();
+    this.schedule.start({ runNow: true });
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
+    await this.schedule.stop({ awaitRun: false });
     // A connect in flight would otherwise open sockets after the disconnect. A refresh in flight
     // is not awaited: disconnecting ends it, and shutdown must not wait on the broker.
     await this.connected?.catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
   }
 
-  /** One refresh; never rejects. A tick while one is in flight joins it. */
-  refresh(): Promise<void> {
-    this.refreshing ??= this.readLag().finally(() => {
-      this.refreshing = undefined;
-    });
-    return this.refreshing;
-  }
-
+  /** One refresh; never rejects (the schedule joins a tick to a run in flight). */
   private async readLag(): Promise<void> {
     const { groupId, topics } = this.config.kafka;
-    if (this.stopped) return;
+    if (this.schedule.stopped) return;
     try {
       this.connected ??= this.admin.connect();
       await this.connected;
       const lags = await this.offsets.lag(groupId, Object.values(topics));
-      if (!this.stopped) this.metrics.setConsumerLag(lags);
+      if (!this.schedule.stopped) this.metrics.setConsumerLag(lags);
     } catch (err) {
       // Reconnect on the next tick if the connection itself failed.
       this.connected = undefined;
