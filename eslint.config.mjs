@@ -25,5 +25,61 @@ export default tseslint.config(
     files: ['**/*.spec.ts', 'test/**/*.ts'],
     rules: { '@typescript-eslint/no-unsafe-assignment': 'off' },
   },
+  {
+    // The pure rules sit on the bottom floor: no framework, driver or broker client reaches them.
+    files: ['src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '@nestjs/*',
+                'typeorm',
+                'typeorm/*',
+                'kafkajs',
+                'ioredis',
+                'mysql2',
+                'mysql2/*',
+              ],
+              message:
+                'src/domain holds plain rules: keep Nest, TypeORM, kafkajs, ioredis and mysql2 out.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/domain/**/*.ts'],
+    ignores: ['src/domain/**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '@nestjs/*',
+                'typeorm',
+                'typeorm/*',
+                'kafkajs',
+                'ioredis',
+                'mysql2',
+                'mysql2/*',
+              ],
+              message:
+                'src/domain holds plain rules: keep Nest, TypeORM, kafkajs, ioredis and mysql2 out.',
+            },
+            {
+              group: ['../*', '!../common'],
+              message: 'src/domain may import only src/common: every import points down.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   prettier,
 );

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DataSource, type QueryRunner } from 'typeorm';
-import { ENTITY_KINDS, type EntityKind } from '../src/sync/domain/entity-kind';
+import { ENTITY_KINDS, type EntityKind } from '../src/domain/entity-kind';
 import { customerEvent, orderEvent, productEvent, type TestEvent } from './support/events';
 import { parsePrometheusText, type Sample, samplesOf, valueOf } from './support/prometheus-text';
 import { request, STACK_LINE } from './support/service-http';

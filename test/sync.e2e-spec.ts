@@ -3,7 +3,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import type { Pool } from 'mysql2';
 import { Kafka, logLevel } from 'kafkajs';
 import { MetricsService } from '../src/metrics/metrics.service';
-import type { EntityKind } from '../src/sync/domain/entity-kind';
+import type { EntityKind } from '../src/domain/entity-kind';
 import {
   customerEvent,
   deletedEvent,

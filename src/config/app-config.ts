@@ -1,4 +1,4 @@
-import { ENTITY_KINDS, type EntityKind } from '../sync/domain/entity-kind';
+import { ENTITY_KINDS, type EntityKind } from '../domain/entity-kind';
 import { ConfigError } from './config.error';
 import { fileFromEnv, secretFromEnv } from './secrets';
 

@@ -4,8 +4,8 @@ import { APP_CONFIG } from '../config/config.constants';
 import type { AppConfig } from '../config/app-config';
 import { TransientError } from '../common/errors/transient.error';
 import { MetricsService } from '../metrics/metrics.service';
-import type { EntityKind } from '../sync/domain/entity-kind';
-import type { RecordedOutcome } from '../sync/domain/sync-outcome';
+import type { EntityKind } from '../domain/entity-kind';
+import type { RecordedOutcome } from '../domain/sync-outcome';
 import { CircuitBreaker, CircuitOpenError, type CircuitStateChange } from './circuit-breaker';
 import { REDIS_CLIENT } from './redis.constants';
 

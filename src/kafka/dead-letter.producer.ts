@@ -9,7 +9,7 @@ import { type Admin, Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.constants';
 import { TransientError } from '../common/errors/transient.error';
-import type { IncomingMessage } from '../sync/domain/sync-event';
+import type { IncomingMessage } from '../domain/sync-event';
 import { kafkaClientConfig } from './kafka-client-config';
 
 export const deadLetterTopic = (topic: string) => `${topic}.dlq`;

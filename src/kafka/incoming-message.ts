@@ -1,5 +1,5 @@
 import type { KafkaContext } from '@nestjs/microservices';
-import type { IncomingMessage } from '../sync/domain/sync-event';
+import type { IncomingMessage } from '../domain/sync-event';
 
 /** The transport's message, reduced to what the sync core reads; the value stays raw bytes. */
 export function incomingMessage(context: KafkaContext): IncomingMessage {

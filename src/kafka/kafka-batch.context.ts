@@ -1,5 +1,5 @@
 import { BaseRpcContext } from '@nestjs/microservices';
-import type { BatchControl, IncomingMessage } from '../sync/domain/sync-event';
+import type { BatchControl, IncomingMessage } from '../domain/sync-event';
 
 type KafkaBatchContextArgs = [messages: readonly IncomingMessage[], control: BatchControl];
 

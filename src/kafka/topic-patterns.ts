@@ -1,4 +1,4 @@
-import type { EntityKind } from '../sync/domain/entity-kind';
+import type { EntityKind } from '../domain/entity-kind';
 
 /**
  * The `@EventPattern` of each consumer controller: the entity's default topic name. Decorators are

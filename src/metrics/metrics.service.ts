@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { EntityKind } from '../sync/domain/entity-kind';
-import type { SyncOutcome } from '../sync/domain/sync-outcome';
+import type { EntityKind } from '../domain/entity-kind';
+import type { SyncOutcome } from '../domain/sync-outcome';
 import type { TopicPartitionLag } from './consumer-offsets.repository';
 import type { DbPoolConnections } from './db-pool-connections';
 

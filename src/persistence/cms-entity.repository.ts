@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import type { EntityKind } from '../sync/domain/entity-kind';
-import type { EntityDataMap, UpsertEvent } from '../sync/domain/sync-event';
+import type { EntityKind } from '../domain/entity-kind';
+import type { EntityDataMap, UpsertEvent } from '../domain/sync-event';
 import { deleteWhereIn, insertRows, type SqlValue } from './sql';
 
 /** The columns every entity table ends with (contract section 3). */

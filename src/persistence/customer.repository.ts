@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { CustomerData } from '../sync/domain/sync-event';
+import type { CustomerData } from '../domain/sync-event';
 import { CmsEntityRepository } from './cms-entity.repository';
 import type { SqlValue } from './sql';
 

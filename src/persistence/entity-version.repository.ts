@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { EntityKind } from '../sync/domain/entity-kind';
-import { entityKey, type EntityKey, type VersionState } from '../sync/domain/version-rule';
-import type { SyncEvent } from '../sync/domain/sync-event';
+import type { EntityKind } from '../domain/entity-kind';
+import { entityKey, type EntityKey, type VersionState } from '../domain/version-rule';
+import type { SyncEvent } from '../domain/sync-event';
 import { insertRows } from './sql';
 
 interface EntityRef {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { OrderData, UpsertEvent } from '../sync/domain/sync-event';
+import type { OrderData, UpsertEvent } from '../domain/sync-event';
 import { CmsEntityRepository } from './cms-entity.repository';
 import { deleteWhereIn, insertRows, type SqlValue } from './sql';
 

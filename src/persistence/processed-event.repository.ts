@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { RecordedOutcome } from '../sync/domain/sync-outcome';
-import type { SyncEvent } from '../sync/domain/sync-event';
+import type { RecordedOutcome } from '../domain/sync-outcome';
+import type { SyncEvent } from '../domain/sync-event';
 import { insertRows } from './sql';
 
 const COLUMNS = [

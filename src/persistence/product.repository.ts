@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { ProductData } from '../sync/domain/sync-event';
+import type { ProductData } from '../domain/sync-event';
 import { CmsEntityRepository } from './cms-entity.repository';
 import type { SqlValue } from './sql';
 

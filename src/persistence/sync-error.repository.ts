@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import type { MessageOrigin } from '../sync/domain/sync-event';
+import type { MessageOrigin } from '../domain/sync-event';
 import { SyncErrorEntity } from './entities/sync-error.entity';
 
 export const MAX_STORED_PAYLOAD_BYTES = 64 * 1024;

@@ -4,8 +4,8 @@ import { InvalidEventError } from '../common/errors/invalid-event.error';
 import { DeadLetterProducer } from '../kafka/dead-letter.producer';
 import { MetricsService } from '../metrics/metrics.service';
 import { SyncErrorRepository } from '../persistence/sync-error.repository';
-import type { EntityKind } from './domain/entity-kind';
-import type { IncomingMessage } from './domain/sync-event';
+import type { EntityKind } from '../domain/entity-kind';
+import type { IncomingMessage } from '../domain/sync-event';
 
 /** Contract section 4: an invalid event goes to `sync_errors` and `<topic>.dlq`, once. */
 @Injectable()

@@ -3,7 +3,7 @@ import { Ctx, EventPattern, KafkaContext } from '@nestjs/microservices';
 import { incomingMessage } from '../kafka/incoming-message';
 import { KafkaBatchContext } from '../kafka/kafka-batch.context';
 import { BATCH_PATTERNS, TOPIC_PATTERNS } from '../kafka/topic-patterns';
-import type { SyncOutcome } from './domain/sync-outcome';
+import type { SyncOutcome } from '../domain/sync-outcome';
 import { SyncService } from './sync.service';
 
 @Controller()

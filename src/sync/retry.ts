@@ -1,7 +1,7 @@
 import { classifyError } from '../common/errors/classify-error';
 import { ShutdownError } from '../common/errors/shutdown.error';
 import type { SyncError } from '../common/errors/sync.error';
-import { backoffDelay } from './domain/backoff';
+import { backoffDelay } from '../domain/backoff';
 
 /** Kafka's default session timeout is 30 s; heartbeating every second keeps well inside it. */
 const HEARTBEAT_EVERY_MS = 1000;

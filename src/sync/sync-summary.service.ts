@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import type { EntityKind } from './domain/entity-kind';
-import type { SyncOutcome } from './domain/sync-outcome';
+import type { EntityKind } from '../domain/entity-kind';
+import type { SyncOutcome } from '../domain/sync-outcome';
 
 const SUMMARY_INTERVAL_MS = 30_000;
 

@@ -14,11 +14,11 @@ import { OrderRepository } from '../persistence/order.repository';
 import { ProcessedEventRepository } from '../persistence/processed-event.repository';
 import { ProductRepository } from '../persistence/product.repository';
 import { DeadLetterService } from './dead-letter.service';
-import { ENTITY_KINDS, type EntityKind } from './domain/entity-kind';
-import { parseEvent } from './domain/event-validation';
-import type { RecordedOutcome, SyncOutcome } from './domain/sync-outcome';
-import type { BatchControl, IncomingMessage, SyncEvent, UpsertEvent } from './domain/sync-event';
-import { planApply } from './domain/version-rule';
+import { ENTITY_KINDS, type EntityKind } from '../domain/entity-kind';
+import { parseEvent } from '../domain/event-validation';
+import type { RecordedOutcome, SyncOutcome } from '../domain/sync-outcome';
+import type { BatchControl, IncomingMessage, SyncEvent, UpsertEvent } from '../domain/sync-event';
+import { planApply } from '../domain/version-rule';
 import { retryUntilDone, type RetryOptions } from './retry';
 import { SyncSummaryService } from './sync-summary.service';
 

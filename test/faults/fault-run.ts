@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
-import type { EntityKind } from '../../src/sync/domain/entity-kind';
+import type { EntityKind } from '../../src/domain/entity-kind';
 import {
   buildFaultStream,
   FAULT_PARTITIONS,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityKind } from '../../src/sync/domain/entity-kind';
+import type { EntityKind } from '../../src/domain/entity-kind';
 
 /** Builders for contract-shaped events; every field can be overridden to make a bad one. */
 export interface TestEvent {

@@ -1,4 +1,4 @@
-import type { EntityKind } from '../../src/sync/domain/entity-kind';
+import type { EntityKind } from '../../src/domain/entity-kind';
 import { seededRandom } from './seeded-random';
 
 /**

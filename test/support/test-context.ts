@@ -6,8 +6,8 @@ import { createConnection, type Connection, type RowDataPacket } from 'mysql2/pr
 import { startApp } from '../../src/bootstrap';
 import { parseConfig, type AppConfig, type Env } from '../../src/config/app-config';
 import { MetricsService } from '../../src/metrics/metrics.service';
-import type { EntityKind } from '../../src/sync/domain/entity-kind';
-import type { SyncOutcome } from '../../src/sync/domain/sync-outcome';
+import type { EntityKind } from '../../src/domain/entity-kind';
+import type { SyncOutcome } from '../../src/domain/sync-outcome';
 import type { TestEvent } from './events';
 import { waitFor } from './wait-for';
 

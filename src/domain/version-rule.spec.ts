@@ -8,7 +8,7 @@ import {
   type EntityKey,
   type VersionState,
 } from './version-rule';
-import { seededRandom } from '../../../test/support/seeded-random';
+import { seededRandom } from '../../test/support/seeded-random';
 
 const origin = { topic: 'test.changed', partition: 0, offset: '0' };
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidEventError } from '../../common/errors/invalid-event.error';
+import { InvalidEventError } from '../common/errors/invalid-event.error';
 import type { EntityKind } from './entity-kind';
 import type { EntityDataMap, IncomingMessage, SyncEvent } from './sync-event';
 

@@ -1,4 +1,4 @@
-import { InvalidEventError, type InvalidEventType } from '../../common/errors/invalid-event.error';
+import { InvalidEventError, type InvalidEventType } from '../common/errors/invalid-event.error';
 import type { EntityKind } from './entity-kind';
 import { MAX_MESSAGE_BYTES, decodeJson, parseEvent } from './event-validation';
 import type { IncomingMessage, SyncEvent } from './sync-event';
