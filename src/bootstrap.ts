@@ -10,6 +10,7 @@ import { Logger as PinoNestLogger, PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import type { AppConfig, LogLevel } from './config/app-config';
 import { ConsumerStatus } from './health/consumer-status';
+import { registerCompressionCodecs } from './kafka/compression-codecs';
 import { KafkaConsumerServer } from './kafka/kafka-consumer.server';
 import { LoggingModule, pinoParams } from './logging/logging.module';
 import { rootLogger } from './logging/root-logger';
@@ -48,6 +49,8 @@ export async function startApp(
   config: AppConfig,
   onFatalCrash: (error: Error) => void,
 ): Promise<INestApplication> {
+  // Before any client exists: a fetched snappy, lz4 or zstd batch must never meet kafkajs' stubs.
+  registerCompressionCodecs();
   // Every line, from the first one Nest writes, is JSON through the process' pino logger.
   const pino = rootLogger(config.logLevel);
   Logger.overrideLogger(NEST_LEVELS[config.logLevel]);

@@ -1,0 +1,175 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { customerEvent, productEvent, type TestEvent } from './support/events';
+import {
+  type JavaCompression,
+  JavaPlanProducer,
+  type PlanStep,
+} from './support/java/plan-producer';
+import { TEST_BROKERS } from './support/kafka-broker';
+import { freePort, ServiceProcess } from './support/service-process';
+import { TestContext } from './support/test-context';
+import { waitFor } from './support/wait-for';
+
+const PARTITIONS = 3;
+const CODECS: readonly JavaCompression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+const PER_CODEC = 6;
+const PER_TRANSACTION = 6;
+
+/**
+ * What a producer on the official Java client writes, consumed by the built service
+ * (`node dist/main.js`, so that an exit would be seen): a batch of product events with each
+ * `compression.type`, and on the customer topic a transactional producer (zstd) that commits
+ * one transaction and aborts another. Without the codecs of src/kafka/compression-codecs.ts the
+ * service exits 1 on the first snappy batch (`KafkaJSNotImplemented`).
+ */
+describe('a Java producer with every codec and with transactions', () => {
+  const ctx = new TestContext();
+  const logDir = mkdtempSync(join(tmpdir(), 'cms-sync-java-producer-test-'));
+  let producer: JavaPlanProducer;
+  let service: ServiceProcess;
+
+  beforeAll(async () => {
+    if (!existsSync(join(__dirname, '..', 'dist', 'main.js'))) {
+      throw new Error('dist/main.js is missing: run `npm run build` first');
+    }
+    [producer] = await Promise.all([JavaPlanProducer.compile(), ctx.setUp(PARTITIONS)]);
+    const env = Object.fromEntries(
+      Object.entries(ctx.env()).filter(
+        (entry): entry is [string, string] => entry[1] !== undefined,
+      ),
+    );
+    service = new ServiceProcess('cms-sync', env, await freePort(), join(logDir, 'service.log'));
+    service.start();
+    await service.waitReady();
+  });
+
+  afterAll(async () => {
+    await service?.kill();
+    await producer?.dispose();
+    await ctx.tearDown();
+    rmSync(logDir, { recursive: true, force: true });
+  });
+
+  const send = (topic: string, event: TestEvent, partition: number): PlanStep => ({
+    step: 'send',
+    topic,
+    partition,
+    key: String(event.data.id),
+    value: JSON.stringify(event),
+  });
+
+  it('applies every event sent with none, gzip, snappy, lz4 and zstd, and every committed one, but no aborted one', async () => {
+    const byCodec = CODECS.map((compression, c) => ({
+      compression,
+      events: Array.from({ length: PER_CODEC }, (_, i) => productEvent(100 * (c + 1) + i, 1)),
+    }));
+    const committed = Array.from({ length: PER_TRANSACTION }, (_, i) => customerEvent(500 + i, 1));
+    // The aborted transaction carries new customers and newer versions of the committed ones.
+    const aborted = [
+      ...Array.from({ length: PER_TRANSACTION }, (_, i) => customerEvent(600 + i, 1)),
+      ...committed.map((event) => customerEvent(Number(event.data.id), 2)),
+    ];
+    const afterAbort = customerEvent(700, 1);
+
+    const steps: PlanStep[] = [
+      { step: 'producer', compression: 'zstd', transactionalId: `cms-sync-test-${ctx.id}` },
+      { step: 'begin' },
+      ...committed.map((event, i) => send(ctx.topics.customer, event, i % PARTITIONS)),
+      { step: 'commit' },
+      { step: 'begin' },
+      ...aborted.map((event, i) => send(ctx.topics.customer, event, i % PARTITIONS)),
+      { step: 'abort' },
+      // Past the abort marker the partition goes on: a plain event behind it is applied too.
+      { step: 'producer', compression: 'none' },
+      send(ctx.topics.customer, afterAbort, 0),
+      ...byCodec.flatMap(({ compression, events }) => [
+        { step: 'producer', compression } as const,
+        ...events.map((event, i) => send(ctx.topics.product, event, i % PARTITIONS)),
+      ]),
+    ];
+    const output = await producer.run(TEST_BROKERS, steps);
+    expect(output).toContain('aborted');
+    expect(output).toContain('done');
+
+    const products = byCodec.flatMap(({ events }) => events);
+    const applied = [...products, ...committed, afterAbort];
+    // An exit ends the wait at once (a probe that throws would only be retried until the deadline).
+    const outcome = await waitFor(
+      `${applied.length} events in processed_events`,
+      async () => {
+        if (!service.running) return 'exited';
+        const [row] = await ctx.rows<{ n: number }>('SELECT COUNT(*) AS n FROM processed_events');
+        return Number(row?.n) >= applied.length && 'applied';
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    expect({ outcome, log: outcome === 'exited' ? service.logTail() : '' }).toEqual({
+      outcome: 'applied',
+      log: '',
+    });
+    await waitFor('lag 0 on every partition of both topics', async () => (await lag()) === 0, {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    });
+
+    const processed = await ctx.rows<{ event_id: string }>('SELECT event_id FROM processed_events');
+    expect(new Set(processed.map((row) => row.event_id))).toEqual(
+      new Set(applied.map((event) => event.eventId)),
+    );
+    for (const { compression, events } of byCodec) {
+      const rows = await ctx.rows<{ id: number; name: string }>(
+        'SELECT id, name FROM cms_products WHERE id BETWEEN ? AND ? ORDER BY id',
+        [events[0]!.data.id, events[events.length - 1]!.data.id],
+      );
+      expect({ compression, rows }).toEqual({
+        compression,
+        rows: events.map((event) => ({ id: event.data.id, name: event.data.name })),
+      });
+    }
+    const customers = await ctx.rows<{ id: number; source_version: number; email: string }>(
+      'SELECT id, source_version, email FROM cms_customers ORDER BY id',
+    );
+    expect(customers).toEqual(
+      [...committed, afterAbort].map((event) => ({
+        id: event.data.id,
+        source_version: 1,
+        email: event.data.email,
+      })),
+    );
+    const errors = await ctx.rows('SELECT * FROM sync_errors');
+    expect(errors).toEqual([]);
+    expect(service.running).toBe(true);
+    expect(service.logText()).not.toMatch(/"level":(50|60)/);
+  });
+
+  /** Sum over every partition of both topics of (end offset − group's committed offset). */
+  async function lag(): Promise<number> {
+    const admin = new Kafka({
+      clientId: `lag-${ctx.id}`,
+      brokers: [TEST_BROKERS],
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    try {
+      let sum = 0;
+      for (const topic of [ctx.topics.product, ctx.topics.customer]) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const [committedOffsets] = await admin.fetchOffsets({
+          groupId: ctx.groupId,
+          topics: [topic],
+        });
+        for (const end of ends) {
+          const at = committedOffsets?.partitions.find((p) => p.partition === end.partition);
+          sum +=
+            Number(end.high) - (at === undefined || Number(at.offset) < 0 ? 0 : Number(at.offset));
+        }
+      }
+      return sum;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+});
