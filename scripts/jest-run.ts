@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_TEST_BROKERS, testBrokers } from '../test/support/kafka-broker';
 import { brokerAnswers } from './kafka/local-kafka';
 import { runCommand } from './run-command';
 
@@ -10,11 +11,23 @@ export interface JestSummary {
   numPendingTests: number;
 }
 
-/** Starts the local broker with services:up unless one already answers; returns an exit code. */
+/**
+ * Makes sure the tests' broker (TEST_KAFKA_BROKERS, see test/support/kafka-broker.ts) answers:
+ * the default local one is started with services:up when it does not; one named explicitly is
+ * someone else's to start, so it only gets a clear message. Returns an exit code.
+ */
 export async function ensureLocalBroker(): Promise<number> {
-  if (await brokerAnswers('127.0.0.1:9092', 3000)) return 0;
-  console.log('No Kafka broker answers on 127.0.0.1:9092: starting one with services:up.');
-  return runCommand('npx', ['tsx', 'scripts/services.ts', 'up']);
+  const brokers = testBrokers();
+  if (await brokerAnswers(brokers, 3000)) return 0;
+  if (brokers !== DEFAULT_TEST_BROKERS) {
+    console.error(`No Kafka broker answers on TEST_KAFKA_BROKERS=${brokers}: start it first.`);
+    return 1;
+  }
+  console.log(`No Kafka broker answers on ${brokers}: starting one with services:up.`);
+  return runCommand('npx', ['tsx', 'scripts/services.ts', 'up'], {
+    ...process.env,
+    KAFKA_BROKERS: brokers,
+  });
 }
 
 /** Runs Jest with the terminal attached and reads back its JSON summary (undefined if it crashed). */

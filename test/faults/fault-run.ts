@@ -12,6 +12,7 @@ import {
   type Row,
   type StreamMessage,
 } from '../support/fault-stream';
+import { TEST_BROKERS } from '../support/kafka-broker';
 import { freePort, ServiceProcess } from '../support/service-process';
 import { waitFor } from '../support/wait-for';
 
@@ -29,7 +30,7 @@ export interface Dependencies {
   readonly redisPort: number;
 }
 
-export const SHARED: Dependencies = { brokers: '127.0.0.1:9092', dbPort: 3306, redisPort: 6379 };
+export const SHARED: Dependencies = { brokers: TEST_BROKERS, dbPort: 3306, redisPort: 6379 };
 
 /** One line of docs/reliability.md. */
 export interface Figures {

@@ -9,9 +9,10 @@ import { MetricsService } from '../../src/metrics/metrics.service';
 import type { EntityKind } from '../../src/domain/entity-kind';
 import type { SyncOutcome } from '../../src/domain/sync-outcome';
 import type { TestEvent } from './events';
+import { TEST_BROKERS } from './kafka-broker';
 import { waitFor } from './wait-for';
 
-export const BROKERS = '127.0.0.1:9092';
+export const BROKERS = TEST_BROKERS;
 const DB = { host: '127.0.0.1', port: 3306, user: 'root', password: '' };
 
 export interface RunningService {
