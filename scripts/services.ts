@@ -1,7 +1,7 @@
 /**
  * `npm run services:up` / `services:down`: the backing services for local runs and tests.
- * Kafka is started here (a real 3.9.1 broker from cached Maven jars, see scripts/kafka/); MariaDB
- * and Redis are only checked, since the machine runs them as system services.
+ * Kafka is started here (a real broker of KAFKA_VERSION from cached Maven jars, see scripts/kafka/);
+ * MariaDB and Redis are only checked, since the machine runs them as system services.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import {
   brokerAnswers,
   ensureKafkaJars,
+  KAFKA_VERSION,
   kafkaCacheDir,
+  kafkaVersionDir,
   processAlive,
   startBroker,
   stopPid,
@@ -45,7 +47,9 @@ function localKafka(): LocalKafka {
   const cacheDir = kafkaCacheDir();
   return {
     cacheDir,
-    dataDir: join(cacheDir, 'kafka-data'),
+    // Per release: a downgrade could not read a newer release's storage, and an upgrade of a
+    // local test broker is not worth the risk; its topics are the tests' own, made afresh.
+    dataDir: join(kafkaVersionDir(), 'data'),
     logFile: join(cacheDir, 'kafka.log'),
     pidFile: join(cacheDir, 'kafka.pid'),
   };
@@ -80,7 +84,7 @@ async function up(): Promise<number> {
   await mkdir(kafka.cacheDir, { recursive: true });
   const recorded = await readPid(kafka.pidFile);
   if (recorded !== undefined) {
-    if (ourBroker(recorded, kafka.dataDir) === 'ours') {
+    if (ourBroker(recorded, kafka.cacheDir) === 'ours') {
       throw new Error(
         `the Kafka broker started earlier (pid ${recorded}) is running but does not answer on ` +
           `${target.brokers}; see ${kafka.logFile}, or run \`npm run services:down\` and retry`,
@@ -110,7 +114,7 @@ async function up(): Promise<number> {
       ` (cluster id ${broker.clusterId})`,
   );
   console.log(
-    `Kafka: broker pid ${broker.pid} answers on ${broker.brokers} after ` +
+    `Kafka ${KAFKA_VERSION}: broker pid ${broker.pid} answers on ${broker.brokers} after ` +
       `${secondsSince(brokerStartedAt)} (${secondsSince(startedAt)} in all); it keeps running ` +
       'in the background until `npm run services:down`',
   );
@@ -132,7 +136,7 @@ async function down(): Promise<number> {
     );
     return 0;
   }
-  switch (ourBroker(pid, kafka.dataDir)) {
+  switch (ourBroker(pid, kafka.cacheDir)) {
     case 'gone':
       console.log(
         `Kafka broker pid ${pid} had already exited; removed the stale ${kafka.pidFile}.`,
@@ -174,9 +178,11 @@ function kafkaTarget(): { brokers: string; port: number; local: boolean } {
 
 /**
  * Pids get reused, so before signalling the recorded pid we check that it still runs a broker
- * on our data folder. Without /proc (not Linux) the pid file is all we have to go on.
+ * on a data folder of ours: of any release, so that `services:down` also stops a broker an
+ * earlier release of this script started. Without /proc (not Linux) the pid file is all we have
+ * to go on.
  */
-function ourBroker(pid: number, dataDir: string): 'ours' | 'other' | 'gone' {
+function ourBroker(pid: number, cacheDir: string): 'ours' | 'other' | 'gone' {
   if (!processAlive(pid)) return 'gone';
   let args: string[];
   try {
@@ -184,9 +190,9 @@ function ourBroker(pid: number, dataDir: string): 'ours' | 'other' | 'gone' {
   } catch {
     return 'ours';
   }
-  return args.includes('kafka.Kafka') && args.includes(join(dataDir, 'server.properties'))
-    ? 'ours'
-    : 'other';
+  const ownProperties = (arg: string) =>
+    arg.startsWith(`${cacheDir}/`) && arg.endsWith('/server.properties');
+  return args.includes('kafka.Kafka') && args.some(ownProperties) ? 'ours' : 'other';
 }
 
 async function readPid(pidFile: string): Promise<number | undefined> {

@@ -14,7 +14,24 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 
-export const KAFKA_VERSION = '3.9.1';
+/** The release of `services:up`, the demo and the tests. */
+export const KAFKA_VERSION = '4.4.0';
+/** The 3.x release of the compatibility run (`npm run test:kafka-compat`). */
+export const KAFKA_COMPAT_VERSION = '3.9.1';
+export type KafkaVersion = typeof KAFKA_VERSION | typeof KAFKA_COMPAT_VERSION;
+
+interface KafkaRelease {
+  /** The pom that names the broker's jars for Maven. */
+  pomFile: string;
+  /** Kafka 4 logs through log4j2, 3.x through log4j 1.x (reload4j): each reads its own config. */
+  logging: 'log4j2' | 'log4j1';
+}
+
+const RELEASES: Record<KafkaVersion, KafkaRelease> = {
+  [KAFKA_VERSION]: { pomFile: join(__dirname, 'pom.xml'), logging: 'log4j2' },
+  // Byte for byte the pom that fetched 3.9.1 before Kafka 4, so existing jar caches stay valid.
+  [KAFKA_COMPAT_VERSION]: { pomFile: join(__dirname, 'pom-3.9.1.xml'), logging: 'log4j1' },
+};
 
 export type Log = (line: string) => void;
 
@@ -26,6 +43,8 @@ export interface KafkaJars {
 }
 
 export interface StartBrokerOptions {
+  /** KAFKA_VERSION unless given; its jars must be fetched first (ensureKafkaJars). */
+  version?: KafkaVersion;
   port: number;
   controllerPort: number;
   dataDir: string;
@@ -68,7 +87,6 @@ export interface BrokerHandle {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-const POM_FILE = join(__dirname, 'pom.xml');
 const MARKER_FILE = 'fetched.json';
 const DEFAULT_HEAP_MB = 512;
 const DEFAULT_START_TIMEOUT_MS = 90_000;
@@ -86,17 +104,26 @@ export function kafkaCacheDir(): string {
   return join(xdg ? resolve(xdg) : join(homedir(), '.cache'), 'cms-sync');
 }
 
-export function kafkaLibsDir(): string {
-  return join(kafkaCacheDir(), `kafka-${KAFKA_VERSION}`, 'libs');
+/** One folder per release, so that brokers of two versions (and their jars) coexist. */
+export function kafkaVersionDir(version: KafkaVersion = KAFKA_VERSION): string {
+  return join(kafkaCacheDir(), `kafka-${version}`);
+}
+
+export function kafkaLibsDir(version: KafkaVersion = KAFKA_VERSION): string {
+  return join(kafkaVersionDir(version), 'libs');
 }
 
 /** Fetches the broker's jars with Maven unless the cache already holds a complete set. */
-export async function ensureKafkaJars(log: Log): Promise<KafkaJars> {
-  const libsDir = kafkaLibsDir();
+export async function ensureKafkaJars(
+  log: Log,
+  version: KafkaVersion = KAFKA_VERSION,
+): Promise<KafkaJars> {
+  const libsDir = kafkaLibsDir(version);
+  const { pomFile } = RELEASES[version];
   // The pom's hash is part of the marker so that editing the pom refetches instead of silently
   // running with the old jar set.
   const pomHash = createHash('sha256')
-    .update(await readFile(POM_FILE))
+    .update(await readFile(pomFile))
     .digest('hex');
   const cached = await completeJarCount(libsDir, pomHash);
   if (cached !== undefined) return { libsDir, jarCount: cached, fetched: false };
@@ -109,14 +136,14 @@ export async function ensureKafkaJars(log: Log): Promise<KafkaJars> {
   const partialDir = `${libsDir}.partial-${process.pid}`;
   await rm(partialDir, { recursive: true, force: true });
   log(
-    `fetching Kafka ${KAFKA_VERSION} jars with Maven into ${libsDir} ` +
+    `fetching Kafka ${version} jars with Maven into ${libsDir} ` +
       "(a few minutes while Maven's own cache is cold)",
   );
   const mvn = await run('mvn', [
     '-q',
     '-B',
     '-f',
-    POM_FILE,
+    pomFile,
     'dependency:copy-dependencies',
     `-DoutputDirectory=${partialDir}`,
     '-DincludeScope=runtime',
@@ -128,9 +155,9 @@ export async function ensureKafkaJars(log: Log): Promise<KafkaJars> {
     );
   }
   const jars = (await readdir(partialDir)).filter((name) => name.endsWith('.jar')).sort();
-  if (!jars.includes(`kafka_2.13-${KAFKA_VERSION}.jar`)) {
+  if (!jars.includes(`kafka_2.13-${version}.jar`)) {
     await rm(partialDir, { recursive: true, force: true });
-    throw new Error(`Maven finished but ${partialDir} holds no kafka_2.13-${KAFKA_VERSION}.jar`);
+    throw new Error(`Maven finished but ${partialDir} holds no kafka_2.13-${version}.jar`);
   }
 
   // Another process may have completed the same fetch meanwhile; keep its folder, it may be in use.
@@ -151,9 +178,12 @@ export async function ensureKafkaJars(log: Log): Promise<KafkaJars> {
  * Re-running on the same data folder reuses its storage (and so its topics and offsets).
  */
 export async function startBroker(opts: StartBrokerOptions): Promise<BrokerHandle> {
-  const libsDir = kafkaLibsDir();
+  const version = opts.version ?? KAFKA_VERSION;
+  const libsDir = kafkaLibsDir(version);
   if ((await completeJarCount(libsDir)) === undefined) {
-    throw new Error(`Kafka jars are missing in ${libsDir}: call ensureKafkaJars() first`);
+    throw new Error(
+      `Kafka ${version} jars are missing in ${libsDir}: call ensureKafkaJars() first`,
+    );
   }
   await requireTool('java', ['-version'], JAVA_HINT);
   // A broker already listening there would answer our readiness probe while ours dies on bind.
@@ -167,7 +197,6 @@ export async function startBroker(opts: StartBrokerOptions): Promise<BrokerHandl
   const logFile = resolve(opts.logFile);
   const logDir = join(dataDir, 'logs');
   const propertiesFile = join(dataDir, 'server.properties');
-  const log4jFile = join(dataDir, 'log4j.properties');
   await mkdir(logDir, { recursive: true });
   await mkdir(dirname(logFile), { recursive: true });
 
@@ -194,18 +223,7 @@ export async function startBroker(opts: StartBrokerOptions): Promise<BrokerHandl
     ...opts.extraProperties,
   };
   await writeFile(propertiesFile, toPropertiesFile(properties));
-  // The broker's stdout already goes to the log file; a file appender on the same file would
-  // interleave with it, so log4j writes to stdout.
-  await writeFile(
-    log4jFile,
-    toPropertiesFile({
-      'log4j.rootLogger': 'WARN, stdout',
-      'log4j.appender.stdout': 'org.apache.log4j.ConsoleAppender',
-      'log4j.appender.stdout.layout': 'org.apache.log4j.PatternLayout',
-      'log4j.appender.stdout.layout.ConversionPattern': '[%d] %p %m (%c)%n',
-    }),
-  );
-  const javaBase = ['-cp', join(libsDir, '*'), `-Dlog4j.configuration=file:${log4jFile}`];
+  const javaBase = ['-cp', join(libsDir, '*'), await writeLoggingConfig(dataDir, version)];
 
   const { clusterId, formatted } = await ensureFormatted(
     dataDir,
@@ -218,7 +236,7 @@ export async function startBroker(opts: StartBrokerOptions): Promise<BrokerHandl
   const brokers = `127.0.0.1:${opts.port}`;
   const logStart = await appendLine(
     logFile,
-    `--- ${new Date().toISOString()} starting Kafka ${KAFKA_VERSION} on ${brokers}` +
+    `--- ${new Date().toISOString()} starting Kafka ${version} on ${brokers}` +
       ` (data ${dataDir}) ---`,
   );
   const heapMb = opts.heapMb ?? DEFAULT_HEAP_MB;
@@ -368,6 +386,43 @@ async function completeJarCount(libsDir: string, pomHash?: string): Promise<numb
   if (pomHash !== undefined && parsed.pomSha256 !== pomHash) return undefined;
   const have = new Set(present);
   return parsed.jars.every((jar) => have.has(jar)) ? parsed.jars.length : undefined;
+}
+
+/**
+ * Writes the broker's logging config and returns the JVM option that points to it. The broker's
+ * stdout already goes to the log file; a file appender on the same file would interleave with
+ * it, so both configs write to stdout.
+ */
+async function writeLoggingConfig(dataDir: string, version: KafkaVersion): Promise<string> {
+  const pattern = '[%d] %p %m (%c)%n';
+  if (RELEASES[version].logging === 'log4j1') {
+    const file = join(dataDir, 'log4j.properties');
+    await writeFile(
+      file,
+      toPropertiesFile({
+        'log4j.rootLogger': 'WARN, stdout',
+        'log4j.appender.stdout': 'org.apache.log4j.ConsoleAppender',
+        'log4j.appender.stdout.layout': 'org.apache.log4j.PatternLayout',
+        'log4j.appender.stdout.layout.ConversionPattern': pattern,
+      }),
+    );
+    return `-Dlog4j.configuration=file:${file}`;
+  }
+  const file = join(dataDir, 'log4j2.properties');
+  await writeFile(
+    file,
+    toPropertiesFile({
+      // log4j2's own status logger: only its problems with this file, not every step.
+      status: 'warn',
+      'appender.stdout.type': 'Console',
+      'appender.stdout.name': 'STDOUT',
+      'appender.stdout.layout.type': 'PatternLayout',
+      'appender.stdout.layout.pattern': pattern,
+      'rootLogger.level': 'warn',
+      'rootLogger.appenderRef.stdout.ref': 'STDOUT',
+    }),
+  );
+  return `-Dlog4j2.configurationFile=${file}`;
 }
 
 /** The broker settings of the second, SCRAM-protected listener. */
