@@ -11,6 +11,7 @@ import { AppModule } from './app.module';
 import type { AppConfig, LogLevel } from './config/app-config';
 import { ConsumerStatus } from './health/consumer-status';
 import { registerCompressionCodecs } from './kafka/compression-codecs';
+import { installReadCommittedFilter } from './kafka/read-committed-filter';
 import { KafkaConsumerServer } from './kafka/kafka-consumer.server';
 import { LoggingModule, pinoParams } from './logging/logging.module';
 import { rootLogger } from './logging/root-logger';
@@ -49,8 +50,10 @@ export async function startApp(
   config: AppConfig,
   onFatalCrash: (error: Error) => void,
 ): Promise<INestApplication> {
-  // Before any client exists: a fetched snappy, lz4 or zstd batch must never meet kafkajs' stubs.
+  // Before any client exists: a fetched snappy, lz4 or zstd batch must never meet kafkajs' stubs,
+  // nor a fetch with aborted transactions kafkajs' own filter (see read-committed-filter.ts).
   registerCompressionCodecs();
+  installReadCommittedFilter();
   // Every line, from the first one Nest writes, is JSON through the process' pino logger.
   const pino = rootLogger(config.logLevel);
   Logger.overrideLogger(NEST_LEVELS[config.logLevel]);
