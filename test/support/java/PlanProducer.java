@@ -3,7 +3,9 @@ import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -13,21 +15,35 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * A producer on the official Java client, driven by a plan file so that one JVM start covers
- * every codec and transaction of a test. Tab-separated lines, in order:
+ * Producers on the official Java client, driven by a plan file so that one JVM start covers
+ * every codec and transaction of a test. Tab-separated lines, in order, each naming a producer:
  *
  * <pre>
- * producer  COMPRESSION  TRANSACTIONAL_ID|-   closes the previous producer, opens a new one
- * begin | commit | abort                       transaction control of the current producer
- * send      TOPIC  PARTITION  BASE64_KEY  BASE64_VALUE
+ * producer  NAME  COMPRESSION  TRANSACTIONAL_ID|-   opens a producer (several may be open at once)
+ * begin | commit | abort | wait | close  NAME        transaction control; wait: until its sends are acked
+ * send      NAME  TOPIC  PARTITION  BASE64_KEY  BASE64_VALUE
  * </pre>
  *
- * Sends are awaited at commit, abort and when the producer closes, so a failed send fails the
- * run (exit 1) instead of being lost. Prints one line per step for the test's log.
+ * Sends are awaited at wait, commit, abort and close (and every producer is closed at the end),
+ * so a failed send fails the run (exit 1) instead of being lost. Prints one line per step.
  */
 public final class PlanProducer {
-  private static KafkaProducer<byte[], byte[]> producer;
-  private static final List<Future<RecordMetadata>> pending = new ArrayList<>();
+  private static final class Open {
+    final KafkaProducer<byte[], byte[]> producer;
+    final List<Future<RecordMetadata>> pending = new ArrayList<>();
+
+    Open(KafkaProducer<byte[], byte[]> producer) {
+      this.producer = producer;
+    }
+
+    void awaitPending() throws Exception {
+      producer.flush();
+      for (Future<RecordMetadata> send : pending) send.get();
+      pending.clear();
+    }
+  }
+
+  private static final Map<String, Open> producers = new LinkedHashMap<>();
 
   public static void main(String[] args) throws Exception {
     if (args.length != 2) {
@@ -38,41 +54,49 @@ public final class PlanProducer {
     for (String line : Files.readAllLines(Paths.get(args[1]), StandardCharsets.UTF_8)) {
       if (line.isEmpty()) continue;
       String[] f = line.split("\t", -1);
+      String name = f[1];
+      if (f[0].equals("producer")) {
+        Open opened = new Open(open(bootstrap, f[2], f[3]));
+        producers.put(name, opened);
+        if (!f[3].equals("-")) opened.producer.initTransactions();
+        System.out.println(name + ": compression.type=" + f[2] + " transactional.id=" + f[3]);
+        continue;
+      }
+      Open current = producers.get(name);
+      if (current == null) throw new IllegalArgumentException("no open producer: " + line);
       switch (f[0]) {
-        case "producer":
-          close();
-          producer = open(bootstrap, f[1], f[2]);
-          if (!f[2].equals("-")) producer.initTransactions();
-          System.out.println("producer compression.type=" + f[1] + " transactional.id=" + f[2]);
-          break;
         case "begin":
-          producer.beginTransaction();
+          current.producer.beginTransaction();
           break;
         case "commit":
-          producer.flush();
-          awaitPending();
-          producer.commitTransaction();
-          System.out.println("committed");
+          current.awaitPending();
+          current.producer.commitTransaction();
+          System.out.println(name + ": committed");
           break;
         case "abort":
-          // Flushed first so the aborted records really are in the log, not just dropped.
-          producer.flush();
-          awaitPending();
-          producer.abortTransaction();
-          System.out.println("aborted");
+          // Acked first so the aborted records really are in the log, not just dropped.
+          current.awaitPending();
+          current.producer.abortTransaction();
+          System.out.println(name + ": aborted");
+          break;
+        case "wait":
+          current.awaitPending();
+          break;
+        case "close":
+          close(name);
           break;
         case "send":
           Base64.Decoder b64 = Base64.getDecoder();
-          pending.add(
-              producer.send(
+          current.pending.add(
+              current.producer.send(
                   new ProducerRecord<>(
-                      f[1], Integer.valueOf(f[2]), b64.decode(f[3]), b64.decode(f[4]))));
+                      f[2], Integer.valueOf(f[3]), b64.decode(f[4]), b64.decode(f[5]))));
           break;
         default:
           throw new IllegalArgumentException("unknown plan line: " + line);
       }
     }
-    close();
+    for (String name : new ArrayList<>(producers.keySet())) close(name);
     System.out.println("done");
   }
 
@@ -92,16 +116,10 @@ public final class PlanProducer {
     return new KafkaProducer<>(props);
   }
 
-  private static void awaitPending() throws Exception {
-    for (Future<RecordMetadata> send : pending) send.get();
-    pending.clear();
-  }
-
-  private static void close() throws Exception {
-    if (producer == null) return;
-    producer.flush();
-    awaitPending();
-    producer.close();
-    producer = null;
+  private static void close(String name) throws Exception {
+    Open closing = producers.remove(name);
+    if (closing == null) return;
+    closing.awaitPending();
+    closing.producer.close();
   }
 }

@@ -11,22 +11,35 @@ const SOURCE = join(__dirname, 'PlanProducer.java');
 /** The codecs of the Java client's `compression.type`. */
 export type JavaCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
+/** One line of a plan; `producer` names which of the open producers it is for. */
 export type PlanStep =
-  | { step: 'producer'; compression: JavaCompression; transactionalId?: string }
-  | { step: 'begin' | 'commit' | 'abort' }
-  | { step: 'send'; topic: string; partition: number; key: string; value: string };
+  | { step: 'producer'; producer: string; compression: JavaCompression; transactionalId?: string }
+  | { step: 'begin' | 'commit' | 'abort' | 'wait' | 'close'; producer: string }
+  | {
+      step: 'send';
+      producer: string;
+      topic: string;
+      partition: number;
+      key: string;
+      value: string;
+    };
 
 function planLine(step: PlanStep): string {
   const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
   switch (step.step) {
     case 'producer':
-      return ['producer', step.compression, step.transactionalId ?? '-'].join('\t');
+      return ['producer', step.producer, step.compression, step.transactionalId ?? '-'].join('\t');
     case 'send':
-      return ['send', step.topic, String(step.partition), b64(step.key), b64(step.value)].join(
-        '\t',
-      );
+      return [
+        'send',
+        step.producer,
+        step.topic,
+        String(step.partition),
+        b64(step.key),
+        b64(step.value),
+      ].join('\t');
     default:
-      return step.step;
+      return [step.step, step.producer].join('\t');
   }
 }
 
