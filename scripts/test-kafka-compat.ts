@@ -2,19 +2,22 @@
  * `npm run test:kafka-compat`: the compatibility run against the last 3.x release. Starts a
  * private Kafka 3.9.1 broker (own port, own data folder, removed afterwards), runs a few key
  * integration files against it through TEST_KAFKA_BROKERS, stops it, and ends with the plain
- * "N passed, N failed" line. The Java producer test in it runs `dist/main.js`: build first.
+ * "N passed, N failed" line. Builds first: the Java producer test runs `dist/main.js`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runJest, summaryLine } from './jest-run';
 import { ensureKafkaJars, KAFKA_COMPAT_VERSION, startBroker } from './kafka/local-kafka';
+import { runCommand } from './run-command';
 
 /** The golden sync path and what real Java producers send (every codec, transactions). */
 const FILES = ['test/sync.e2e-spec.ts', 'test/java-producer.e2e-spec.ts'];
 const PORT = 39092;
 
 async function main(): Promise<number> {
+  const buildCode = await runCommand('npm', ['run', 'build']);
+  if (buildCode !== 0) return buildCode;
   await ensureKafkaJars((line) => console.log(line), KAFKA_COMPAT_VERSION);
   const dir = await mkdtemp(join(tmpdir(), 'cms-sync-kafka-compat-'));
   try {

@@ -1,11 +1,15 @@
 /**
  * `npm test`: the whole suite, unit and integration, against the real local Kafka broker,
- * MariaDB and Redis. Starts the broker first when none answers, then runs Jest and ends with a
- * plain "N passed, N failed" line.
+ * MariaDB and Redis. Builds the service (the Java producer test runs `dist/main.js`, which must
+ * not be stale), starts the broker when none answers, then runs Jest and ends with a plain
+ * "N passed, N failed" line.
  */
 import { ensureLocalBroker, runJest, summaryLine } from './jest-run';
+import { runCommand } from './run-command';
 
 async function main(): Promise<number> {
+  const buildCode = await runCommand('npm', ['run', 'build']);
+  if (buildCode !== 0) return buildCode;
   const brokerCode = await ensureLocalBroker();
   if (brokerCode !== 0) return brokerCode;
   const args = process.argv.slice(2);
