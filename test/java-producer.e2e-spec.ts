@@ -1,7 +1,12 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import {
+  COMPRESSION_NAMES,
+  COMPRESSION_TYPES,
+  registerCompressionCodecs,
+} from '../src/kafka/compression-codecs';
 import { customerEvent, productEvent, type TestEvent } from './support/events';
 import {
   type JavaCompression,
@@ -226,6 +231,42 @@ describe('a Java producer with every codec and with transactions', () => {
     );
     expect(Number(leaked?.n)).toBe(0);
     expect(await ctx.rows('SELECT * FROM sync_errors')).toEqual([]);
+    expect(service.running).toBe(true);
+  });
+
+  it('applies what a kafkajs producer sends with each codec, which the broker decompresses to validate', async () => {
+    // The other direction, for the dead-letter producer: our snappy, lz4 and zstd, read by Java.
+    registerCompressionCodecs();
+    const kafka = new Kafka({
+      clientId: `codecs-${ctx.id}`,
+      brokers: [TEST_BROKERS],
+      logLevel: logLevel.NOTHING,
+    });
+    const kafkajsProducer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await kafkajsProducer.connect();
+    const byCodec = COMPRESSION_NAMES.map((name, c) => ({
+      name,
+      events: Array.from({ length: PER_CODEC }, (_, i) => customerEvent(3_000 + 10 * c + i, 1)),
+    }));
+    try {
+      for (const { name, events } of byCodec) {
+        await kafkajsProducer.send({
+          topic: ctx.topics.customer,
+          acks: -1,
+          compression: COMPRESSION_TYPES[name],
+          messages: events.map((event) => ({
+            key: String(event.data.id),
+            value: JSON.stringify(event),
+            partition: 1,
+          })),
+        });
+      }
+    } finally {
+      await kafkajsProducer.disconnect();
+    }
+    const sent = byCodec.flatMap(({ events }) => events);
+    await waitApplied(sent);
+    expect(await processedAmong(sent)).toEqual(new Set(sent.map((event) => event.eventId)));
     expect(service.running).toBe(true);
   });
 
