@@ -26,7 +26,8 @@ type Snapshot = Record<Table, RowDataPacket[]>;
 /**
  * What each table must hold after the replay, column by column: everything but the times the
  * service stamps when it writes (synced_at, processed_at, created_at, updated_at), the
- * auto-increment id, and an outcome that depends on how events fell into chunks.
+ * auto-increment id, and what depends on how events fell into chunks: a processed_events row's
+ * outcome, and its offset when one event was delivered twice (the chunk records either copy).
  */
 const COMPARED: Record<Table, string> = {
   cms_products:
@@ -38,7 +39,7 @@ const COMPARED: Record<Table, string> = {
   cms_order_items:
     'SELECT order_id, line_no, product_id, quantity, unit_price FROM cms_order_items ORDER BY order_id, line_no',
   processed_events:
-    'SELECT event_id, event_type, entity_id, version, topic, kafka_partition, kafka_offset FROM processed_events ORDER BY event_id',
+    'SELECT event_id, event_type, entity_id, version, topic FROM processed_events ORDER BY event_id',
   sync_errors:
     'SELECT event_id, topic, kafka_partition, kafka_offset, error_type, error_message FROM sync_errors ORDER BY topic, kafka_partition, kafka_offset',
   sync_entity_versions:
@@ -48,11 +49,11 @@ const COMPARED: Record<Table, string> = {
 type Published = { kind: EntityKind; events: (TestEvent | { raw: string; key: string })[] };
 
 /**
- * Before the copy: products 1-24 created, updated and sent a stale version (v1, v3, then v2),
+ * Before the cutoff: products 1-24 created, updated and sent a stale version (v1, v3, then v2),
  * products 1-4 deleted, orders 1-6 in two versions, one invalid product message, and no
  * customer at all (so the customer partitions have no record and take the broker's time).
  */
-function streamBeforeCopy(): Published[] {
+function streamBeforeCutoff(): Published[] {
   const products: TestEvent[] = [];
   for (let id = 1; id <= 24; id++) {
     products.push(
@@ -73,13 +74,12 @@ function streamBeforeCopy(): Published[] {
 }
 
 /**
- * After the copy (half of it before the backup): updates of products 5-16 and deletes of 17-20
- * (all in the copy), stale v2 of
- * 21-24, new products 25-30, product 1 back after its delete, customers 1-10 with a delete of
- * 3, orders 1-3 changed (one item less) and order 4 deleted, events of both streams delivered
- * again, and a second invalid message.
+ * After the cutoff (half of it before the backup, half after): updates of products 5-16 and
+ * deletes of 17-20 (all in the backup), stale v2 of 21-24, new products 25-30, product 1 back
+ * after its delete, customers 1-10 with a delete of 3, orders 1-3 changed (one item less) and
+ * order 4 deleted, events of both streams delivered again, and a second invalid message.
  */
-function streamAfterCopy(before: Published[]): Published[] {
+function streamAfterCutoff(before: Published[]): Published[] {
   const products: (TestEvent | { raw: string; key: string })[] = [];
   for (let id = 5; id <= 16; id++) products.push(productEvent(id, 4, { stock: 40 + id }));
   for (let id = 17; id <= 20; id++) products.push(deletedEvent('product', id, 4));
@@ -319,13 +319,13 @@ describe('npm run rewind (real Kafka, MariaDB, Redis)', () => {
     beforeStop: (service: RunningService) => Promise<void> = () => Promise.resolve(),
   ) {
     let service = await ctx.startService(redisEnv);
-    const before = streamBeforeCopy();
+    const before = streamBeforeCutoff();
     await publishAll(ctx, before);
     await waitHandled(service, messageCount(before));
     // Everything recorded up to here is in the backup; the cutoff (--to minus --margin) is here.
     const cutoff = Date.now();
     await waitFor('the clock past the cutoff', () => Date.now() > cutoff);
-    const after = streamAfterCopy(before);
+    const after = streamAfterCutoff(before);
     // Half of the second stream before the backup (the service may still be at it: lag at
     // backup time), half after it, so that the backup surely misses changes, deletes included.
     const [early, late] = halves(after);
@@ -373,14 +373,16 @@ describe('npm run rewind (real Kafka, MariaDB, Redis)', () => {
 
   it('refuses bad flags with exit code 2 and the usage', async () => {
     const ctx = new TestContext();
-    const noTo = await rewind(ctx, '--dry-run');
+    const [noTo, badMargin, both] = await Promise.all([
+      rewind(ctx, '--dry-run'),
+      rewind(ctx, '--to', '2026-11-30T02:00:00Z', '--margin', 'ten'),
+      rewind(ctx, '--to', '2026-11-30', '--topic', 'x', '--rebuild-state'),
+    ]);
     expect(noTo.code).toBe(2);
     expect(noTo.out).toContain('--to is required');
     expect(noTo.out).toContain('usage: npm run rewind');
-    const badMargin = await rewind(ctx, '--to', '2026-11-30T02:00:00Z', '--margin', 'ten');
     expect(badMargin.code).toBe(2);
     expect(badMargin.out).toContain('--margin: "ten" is not a duration');
-    const both = await rewind(ctx, '--to', '2026-11-30', '--topic', 'x', '--rebuild-state');
     expect(both.code).toBe(2);
     expect(both.out).toContain('leave out --topic');
   });
