@@ -13,6 +13,7 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { parseConfig } from '../src/config/app-config';
 import { dataSourceOptions } from '../src/persistence/data-source-options';
 import { openDataSource } from '../src/persistence/schema';
+import { SyncReportRepository } from '../src/persistence/sync-report.repository';
 import { runCommand } from './run-command';
 
 const config = parseConfig(process.env);
@@ -218,16 +219,10 @@ async function main(): Promise<void> {
   console.log(
     `applied ${c.applied}, duplicate ${c.duplicate}, stale ${c.stale}, invalid ${c.invalid}`,
   );
-  for (const table of [
-    'cms_products',
-    'cms_customers',
-    'cms_orders',
-    'cms_order_items',
-    'processed_events',
-    'sync_errors',
-  ]) {
-    const rows: { n: number }[] = await dataSource.query(`SELECT COUNT(*) AS n FROM ${table}`);
-    console.log(`  ${table.padEnd(18)} ${rows[0]?.n ?? 0} rows`);
+  for (const [table, rows] of Object.entries(
+    await new SyncReportRepository(dataSource).rowCounts(),
+  )) {
+    console.log(`  ${table.padEnd(18)} ${rows} rows`);
   }
   const lookups = c.hit + c.miss;
   console.log(

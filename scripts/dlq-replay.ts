@@ -26,8 +26,10 @@ import type { AppConfig } from '../src/config/app-config';
 import { deadLetterTopic } from '../src/kafka/dead-letter.producer';
 import { kafkaClientConfig } from '../src/kafka/kafka-client-config';
 import { dataSourceOptions } from '../src/persistence/data-source-options';
+import { DeadLetterReplayRepository } from '../src/persistence/dead-letter-replay.repository';
 import { MAX_STORED_PAYLOAD_BYTES } from '../src/persistence/sync-error.repository';
 import { runCli, UsageError } from './cli';
+import { parseIsoTime } from './parse-time';
 
 const USAGE =
   'usage: npm run dlq:replay -- --topic <source topic> [--since <ISO 8601>] [--dry-run]';
@@ -38,15 +40,6 @@ interface Options {
   readonly topic: string;
   readonly since: Date | undefined;
   readonly dryRun: boolean;
-}
-
-interface ErrorRow {
-  id: string | number;
-  kafka_partition: number;
-  kafka_offset: string | number;
-  error_type: string;
-  payload: Buffer | null;
-  created_at: Date;
 }
 
 interface DeadLetter {
@@ -75,24 +68,11 @@ function parseOptions(argv: readonly string[]): Options {
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) {
     throw new UsageError(`--topic: "${topic}" is not a valid Kafka topic name`);
   }
-  return { topic, since: parseSince(values.since), dryRun: values['dry-run'] === true };
-}
-
-/** ISO 8601 date or date-time; without a zone it means UTC, like every DATETIME column. */
-function parseSince(raw: string | undefined): Date | undefined {
-  if (raw === undefined) return undefined;
-  const text = raw.trim().replace(' ', 'T');
-  const match =
-    /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(text);
-  // A date alone is UTC midnight in JavaScript already; a date-time without a zone gets one.
-  const zoned = match?.[1] !== undefined && match[2] === undefined ? `${text}Z` : text;
-  const date = match === null ? undefined : new Date(zoned);
-  if (date === undefined || Number.isNaN(date.getTime())) {
-    throw new UsageError(
-      `--since: "${raw}" is not an ISO 8601 date or date-time (e.g. 2026-11-20 or 2026-11-20T10:00:00Z)`,
-    );
-  }
-  return date;
+  return {
+    topic,
+    since: values.since === undefined ? undefined : parseIsoTime('--since', values.since),
+    dryRun: values['dry-run'] === true,
+  };
 }
 
 const sourceKey = (partition: number | string, offset: number | string) => `${partition}@${offset}`;
@@ -170,13 +150,8 @@ async function replay(config: AppConfig, options: Options): Promise<void> {
     migrationsRun: false,
   }).initialize();
   try {
-    const rows: ErrorRow[] = await dataSource.query(
-      `SELECT id, kafka_partition, kafka_offset, error_type, payload, created_at
-         FROM sync_errors
-        WHERE topic = ? AND resolved_at IS NULL${since === undefined ? '' : ' AND created_at >= ?'}
-        ORDER BY created_at, id`,
-      since === undefined ? [topic] : [topic, since],
-    );
+    const deadLetterRows = new DeadLetterReplayRepository(dataSource);
+    const rows = await deadLetterRows.unresolved(topic, since);
     const scope = `${topic}${since === undefined ? '' : ` since ${since.toISOString()}`}`;
     if (rows.length === 0) {
       console.log(`no unresolved sync_errors rows for ${scope}; nothing to do`);
@@ -253,10 +228,7 @@ async function replay(config: AppConfig, options: Options): Promise<void> {
         });
         // Published first, then resolved: a crash in between republishes it again on the next
         // run, which is harmless (a valid event is a duplicate then, an invalid one is recorded).
-        await dataSource.query(
-          'UPDATE sync_errors SET resolved_at = ? WHERE id = ? AND resolved_at IS NULL',
-          [new Date(), row.id],
-        );
+        await deadLetterRows.markResolved(row.id, new Date());
         counts.replayed++;
         console.log(
           `republished ${label} with ${keyText}, ${value.length} bytes -> ${topic}[${sent?.partition ?? '?'}]@${sent?.baseOffset ?? '?'}; resolved`,

@@ -111,4 +111,28 @@ export class ProcessedEventCacheRepository implements OnApplicationShutdown {
       this.redis.disconnect();
     }
   }
+
+  /**
+   * Removes every idempotency key (SCAN and UNLINK on the prefix, `batchSize` keys a round trip)
+   * and returns how many were removed; with `dryRun` only counts them (SCAN may return a key
+   * twice while Redis resizes its table, so that count can be a little high). Straight to Redis,
+   * not through the breaker: the caller is an operator tool that wants the error, not a miss.
+   */
+  async removeAll(batchSize: number, dryRun = false): Promise<number> {
+    let cursor = '0';
+    let count = 0;
+    do {
+      const [next, keys] = await this.redis.scan(
+        cursor,
+        'MATCH',
+        `${cacheKey('')}*`,
+        'COUNT',
+        batchSize,
+      );
+      cursor = next;
+      if (keys.length === 0) continue;
+      count += dryRun ? keys.length : await this.redis.unlink(...keys);
+    } while (cursor !== '0');
+    return count;
+  }
 }

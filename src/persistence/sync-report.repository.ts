@@ -25,7 +25,7 @@ export interface UnresolvedDeadLetters {
   readonly oldest: Date | null;
 }
 
-/** The read-only queries of `npm run verify`, over the service's database. */
+/** The read-only queries of `npm run verify` and the demo's summary, over the service's database. */
 export class SyncReportRepository {
   constructor(private readonly dataSource: DataSource) {}
 
