@@ -53,6 +53,7 @@ export function runStatusPage(views: StatusViews, pollMs: number): void {
         {
           width: Math.max(chartBox.clientWidth, 320),
           height: 220,
+          legend: { live: false },
           scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
           axes: [{}, { label: 'events/s' }],
           series: [{}, ...outcomes.map(([label, stroke]) => ({ label, stroke, width: 2 }))],

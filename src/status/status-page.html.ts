@@ -7,19 +7,37 @@ export interface StatusPageAssets {
   readonly stylesheets: readonly string[];
 }
 
-const TABLES: readonly { name: TableName; title: string; headers: readonly string[] }[] = [
+/** In page order; the wide ones span the whole width, the others share a row. */
+const TABLES: readonly {
+  name: TableName;
+  title: string;
+  headers: readonly string[];
+  wide: boolean;
+}[] = [
+  {
+    name: 'dependencies',
+    title: 'Dependencies',
+    headers: ['dependency', 'state', 'details'],
+    wide: false,
+  },
   {
     name: 'partitions',
     title: 'Partitions',
     headers: ['topic', 'partition', 'committed', 'high watermark', 'lag', 'owned here'],
+    wide: true,
   },
-  { name: 'group', title: 'Group members', headers: ['member', 'client id', 'host', 'partitions'] },
+  {
+    name: 'group',
+    title: 'Group members',
+    headers: ['member', 'client id', 'host', 'partitions'],
+    wide: true,
+  },
   {
     name: 'deadLetters',
     title: 'Last dead letters',
     headers: ['time', 'topic/partition/offset', 'error type', 'error message', 'state'],
+    wide: true,
   },
-  { name: 'dependencies', title: 'Dependencies', headers: ['dependency', 'state', 'details'] },
 ];
 
 /** Nested configuration as `path = value` rows, arrays and nulls as JSON. */
@@ -52,7 +70,7 @@ export function renderStatusPage(
 ): string {
   const notes = views.notes(snapshot);
   const sections = TABLES.map(
-    ({ name, title, headers }) => `<section>
+    ({ name, title, headers, wide }) => `<section${wide ? ' class="wide"' : ''}>
 <h2>${escapeHtml(title)}</h2>
 ${table(name, headers, views.tables[name](snapshot))}
 <p class="note" id="${name}-note">${escapeHtml(notes[name] ?? '')}</p>
@@ -78,9 +96,16 @@ ${assets.stylesheets.map((href) => `<link rel="stylesheet" href="${escapeHtml(hr
 <div id="rate-chart" data-points="0"></div>
 </section>
 ${sections}
-<section>
+<section class="wide">
 <h2>Configuration in effect</h2>
-${table('config', ['setting', 'value'], configRows(config))}
+<dl id="config">
+${configRows(config)
+  .map(
+    ([key = '', value = '']) =>
+      `<div><dt>${escapeHtml(key)}</dt><dd>${escapeHtml(value)}</dd></div>`,
+  )
+  .join('\n')}
+</dl>
 <p class="note">secrets masked, as in the start-up line</p>
 </section>
 </main>
