@@ -27,7 +27,6 @@ export interface UnresolvedDeadLetters {
 
 /** A dead letter as the status page lists it: never the payload, which holds customers' data. */
 export interface DeadLetterSummary {
-  readonly id: string;
   readonly createdAt: Date;
   readonly topic: string;
   readonly partition: number;
@@ -83,7 +82,6 @@ export class SyncReportRepository {
   /** The newest `limit` dead letters, resolved or not, newest first. */
   async recentDeadLetters(limit: number): Promise<DeadLetterSummary[]> {
     const rows: {
-      id: string | number;
       created_at: Date;
       topic: string;
       kafka_partition: number;
@@ -92,14 +90,13 @@ export class SyncReportRepository {
       error_message: string;
       resolved: number | string;
     }[] = await this.dataSource.query(
-      `SELECT id, created_at, topic, kafka_partition, kafka_offset, error_type,
+      `SELECT created_at, topic, kafka_partition, kafka_offset, error_type,
               LEFT(error_message, ${DEAD_LETTER_MESSAGE_MAX}) AS error_message,
               resolved_at IS NOT NULL AS resolved
          FROM sync_errors ORDER BY id DESC LIMIT ?`,
       [limit],
     );
     return rows.map((row) => ({
-      id: String(row.id),
       createdAt: row.created_at,
       topic: row.topic,
       partition: Number(row.kafka_partition),

@@ -65,7 +65,6 @@ function table(id: string, headers: readonly string[], rows: Rows): string {
 export function renderStatusPage(
   snapshot: StatusSnapshot,
   views: StatusViews,
-  config: unknown,
   assets: StatusPageAssets,
 ): string {
   const notes = views.notes(snapshot);
@@ -99,7 +98,7 @@ ${sections}
 <section class="wide">
 <h2>Configuration in effect</h2>
 <dl id="config">
-${configRows(config)
+${configRows(snapshot.configuration)
   .map(
     ([key = '', value = '']) =>
       `<div><dt>${escapeHtml(key)}</dt><dd>${escapeHtml(value)}</dd></div>`,

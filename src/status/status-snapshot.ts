@@ -1,5 +1,6 @@
 import type { ConsumerStatusSnapshot } from '../health/consumer-status';
 import type { DbPoolConnections } from '../metrics/db-pool-connections';
+import type { DeadLetterSummary } from '../persistence/sync-report.repository';
 import type { OutcomeRates } from './outcome-rate-history';
 
 /** A broker or database reading, with its age and the error of a failed refresh. */
@@ -30,15 +31,10 @@ export interface GroupMemberStatus {
   readonly thisInstance: boolean;
 }
 
-export interface DeadLetterStatus {
+/** A dead letter as the JSON carries it: the row's summary, its time as ISO text. */
+export type DeadLetterStatus = Omit<DeadLetterSummary, 'createdAt'> & {
   readonly createdAt: string;
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-  readonly errorType: string;
-  readonly errorMessage: string;
-  readonly resolved: boolean;
-}
+};
 
 /** The JSON of `GET /status`: what the status page shows, for scripts too. Never a payload. */
 export interface StatusSnapshot {
@@ -67,4 +63,6 @@ export interface StatusSnapshot {
     };
     readonly kafka: ConsumerStatusSnapshot;
   };
+  /** The configuration in effect, secrets masked as in the start-up line. */
+  readonly configuration: unknown;
 }

@@ -33,7 +33,7 @@ export class StatusController {
   @Header('Referrer-Policy', 'no-referrer')
   async page(): Promise<string> {
     const snapshot = await this.status.snapshot();
-    return renderStatusPage(snapshot, STATUS_VIEWS, this.status.config, this.assets.page);
+    return renderStatusPage(snapshot, STATUS_VIEWS, this.assets.page);
   }
 
   @Get('status')

@@ -34,7 +34,7 @@ interface DeadLetters {
 @Injectable()
 export class StatusService {
   private readonly deadLetters: CachedRead<DeadLetters>;
-  readonly config: unknown;
+  private readonly configuration: unknown;
 
   constructor(
     @Inject(APP_CONFIG) private readonly appConfig: AppConfig,
@@ -53,13 +53,13 @@ export class StatusService {
       ]);
       return {
         unresolved: unresolved.count,
-        recent: recent.map(({ createdAt, id: _id, ...rest }) => ({
+        recent: recent.map(({ createdAt, ...rest }) => ({
           ...rest,
           createdAt: createdAt.toISOString(),
         })),
       };
     });
-    this.config = maskedConfig(appConfig);
+    this.configuration = maskedConfig(appConfig);
   }
 
   async snapshot(): Promise<StatusSnapshot> {
@@ -122,6 +122,7 @@ export class StatusService {
         },
         kafka: this.consumer.snapshot(),
       },
+      configuration: this.configuration,
     };
   }
 }
