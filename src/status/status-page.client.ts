@@ -76,6 +76,10 @@ export function runStatusPage(views: StatusViews, pollMs: number): void {
     setText('updated', `updated ${snapshot.generatedAt}`);
   };
 
+  window.addEventListener('resize', () =>
+    chart?.setSize({ width: Math.max(chartBox.clientWidth, 320), height: 220 }),
+  );
+
   const poll = async () => {
     try {
       const response = await fetch('status', { headers: { accept: 'application/json' } });
