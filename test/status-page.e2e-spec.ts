@@ -185,14 +185,21 @@ describe('status page (GET /) in a real browser', () => {
     consumer.resume([{ topic: ctx.topics.order }]);
   });
 
-  it('answers GET /status as JSON with no payload anywhere', async () => {
+  it('answers GET /status as JSON with no payload anywhere, and serves uPlot itself', async () => {
     const answer = await request(service, '/status');
     expect(answer.status).toBe(200);
+    expect(answer.headers.get('cache-control')).toBe('no-store');
     const snapshot = JSON.parse(answer.text) as unknown;
     expect(keysOf(snapshot)).not.toContain('payload');
     expect(keysOf(snapshot)).toEqual(
       expect.arrayContaining(['partitions', 'deadLetters', 'rates']),
     );
+    const uplot = await page.locator('script[src*="uPlot"]').getAttribute('src');
+    const asset = await request(service, `/${uplot ?? 'uPlot script missing'}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(asset.text).toContain('uPlot');
   });
 });
 
