@@ -5,6 +5,7 @@ import type { ConsumerStatus } from './health/consumer-status';
 import { HealthModule } from './health/health.module';
 import { HousekeepingModule } from './housekeeping/housekeeping.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { StatusModule } from './status/status.module';
 import { SyncModule } from './sync/sync.module';
 
 @Module({})
@@ -19,6 +20,8 @@ export class AppModule {
         SyncModule,
         HealthModule.forRoot(consumerStatus),
         HousekeepingModule,
+        // Left out when disabled, so that its routes answer 404 like any unknown path.
+        ...(config.statusPage.enabled ? [StatusModule.forRoot(consumerStatus)] : []),
       ],
     };
   }

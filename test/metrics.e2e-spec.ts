@@ -247,9 +247,10 @@ describe('GET /metrics and npm run verify (real Kafka, MariaDB, Redis)', () => {
     expect(answer.text).toContain('# TYPE sync_db_pool_connections gauge');
   });
 
-  it('serves only /health, /ready and /metrics: anything else is a 404 without a stack', async () => {
+  it('serves only /health, /ready, /metrics and the status page: anything else is a 404 without a stack', async () => {
     for (const [method, path] of [
-      ['GET', '/'],
+      ['GET', '/assets/uPlot.js'],
+      ['POST', '/status'],
       ['GET', '/metrics/extra'],
       ['POST', '/metrics'],
       ['DELETE', '/ready'],
@@ -261,7 +262,7 @@ describe('GET /metrics and npm run verify (real Kafka, MariaDB, Redis)', () => {
       expect(answer.text).not.toMatch(STACK_LINE);
       expect(answer.text).not.toContain('stack');
     }
-    for (const path of ['/health', '/ready', '/metrics']) {
+    for (const path of ['/health', '/ready', '/metrics', '/', '/status']) {
       expect((await request(service, path)).status).toBe(200);
     }
   });

@@ -169,4 +169,12 @@ describe('parseConfig', () => {
       /SYNC_MODE: must be one of event, batch, got "bulk"[\s\S]*SYNC_BATCH_MAX_EVENTS/,
     );
   });
+
+  it('serves the status page unless STATUS_PAGE_ENABLED turns it off, and names a bad value', () => {
+    expect(parseConfig({}).statusPage.enabled).toBe(true);
+    expect(parseConfig({ STATUS_PAGE_ENABLED: 'false' }).statusPage.enabled).toBe(false);
+    expect(configError({ STATUS_PAGE_ENABLED: 'sometimes' }).message).toContain(
+      'STATUS_PAGE_ENABLED: must be true or false, got "sometimes"',
+    );
+  });
 });

@@ -91,6 +91,10 @@ export interface AppConfig {
     readonly serviceName: string;
   } | null;
   readonly shutdownTimeoutMs: number;
+  /** `GET /` (the operator's status page) and `GET /status` (its JSON); off: both 404. */
+  readonly statusPage: {
+    readonly enabled: boolean;
+  };
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -266,6 +270,7 @@ export function parseConfig(env: Env): AppConfig {
     logLevel: r.oneOf('LOG_LEVEL', 'info', ['error', 'warn', 'info', 'debug', 'verbose'] as const),
     tracing: tracingFrom(r),
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 30000, 1000, 3_600_000),
+    statusPage: { enabled: r.bool('STATUS_PAGE_ENABLED', true) },
   };
 
   if (!/^[A-Za-z0-9_$]{1,64}$/.test(config.db.database)) {

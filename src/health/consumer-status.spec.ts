@@ -83,4 +83,14 @@ describe('ConsumerStatus', () => {
     expect(lastError).not.toContain('\n');
     expect(lastError).not.toContain(' at ');
   });
+
+  it('knows its member id from the join until it stops', () => {
+    const status = new ConsumerStatus();
+    expect(status.memberId).toBeUndefined();
+    status.joined('cms-sync-1f2e');
+    status.rebalancing();
+    expect(status.memberId).toBe('cms-sync-1f2e');
+    status.stopped();
+    expect(status.memberId).toBeUndefined();
+  });
 });

@@ -43,13 +43,16 @@ export class ConsumerStatus {
   private hasJoined = false;
   private lastError: string | undefined;
   private lastFetchAt: number | undefined;
+  private currentMemberId: string | undefined;
 
   /** A fetch came back (kafkajs' FETCH event: at least every few seconds, even when idle). */
   fetched(now = Date.now()): void {
     this.lastFetchAt = now;
   }
 
-  joined(): void {
+  /** `memberId`: the id the group coordinator gave this consumer, to tell it among the members. */
+  joined(memberId?: string): void {
+    this.currentMemberId = memberId;
     this.state = 'joined';
     this.hasJoined = true;
   }
@@ -67,6 +70,12 @@ export class ConsumerStatus {
   stopped(): void {
     // kafkajs disconnects before it reports a crash; a later CRASH event names the real state.
     if (this.state !== 'crashed') this.state = 'stopped';
+    this.currentMemberId = undefined;
+  }
+
+  /** This consumer's member id in its group since it last joined; undefined while out of it. */
+  get memberId(): string | undefined {
+    return this.currentMemberId;
   }
 
   get ready(): boolean {

@@ -81,7 +81,9 @@ export class KafkaConsumerServer extends ServerKafka {
       ...new Set([...this.messageHandlers.keys()].map((p) => this.topicByPattern.get(p) ?? p)),
     ];
     // Readiness follows the consumer's own events; see ConsumerStatus for what counts as ready.
-    consumer.on(consumer.events.GROUP_JOIN, () => this.consumerStatus.joined());
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
+      this.consumerStatus.joined(payload.memberId),
+    );
     consumer.on(consumer.events.REBALANCING, () => this.consumerStatus.rebalancing());
     consumer.on(consumer.events.FETCH, () => this.consumerStatus.fetched());
     consumer.on(consumer.events.STOP, () => this.consumerStatus.stopped());

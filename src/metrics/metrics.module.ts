@@ -11,6 +11,6 @@ import { MetricsService } from './metrics.service';
   imports: [PersistenceModule],
   controllers: [MetricsController],
   providers: [MetricsService, DbPoolMetricsService, ConsumerLagService],
-  exports: [MetricsService],
+  exports: [MetricsService, ConsumerLagService],
 })
 export class MetricsModule {}

@@ -128,6 +128,21 @@ export class MetricsService {
     return (await this.pruned.get()).values[0]?.value ?? 0;
   }
 
+  /** Events handled so far per outcome, over every entity; the status page samples it. */
+  async outcomeTotals(): Promise<Record<SyncOutcome | 'failed', number>> {
+    const totals = { applied: 0, duplicate: 0, stale: 0, invalid: 0, failed: 0 };
+    for (const { labels, value } of (await this.events.get()).values) {
+      const outcome = labels.outcome as keyof typeof totals;
+      if (outcome in totals) totals[outcome] += value;
+    }
+    return totals;
+  }
+
+  /** The MySQL pool as the pool gauge reads it; undefined before the data source is open. */
+  dbPoolConnections(): DbPoolConnections | undefined {
+    return this.readDbPool();
+  }
+
   /** Reads one counter's current value; the demo's summary and the tests use it. */
   async eventCount(entity: EntityKind, outcome: SyncOutcome | 'failed'): Promise<number> {
     const { values } = await this.events.get();

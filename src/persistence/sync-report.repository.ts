@@ -25,7 +25,21 @@ export interface UnresolvedDeadLetters {
   readonly oldest: Date | null;
 }
 
-/** The read-only queries of `npm run verify` and the demo's summary, over the service's database. */
+/** A dead letter as the status page lists it: never the payload, which holds customers' data. */
+export interface DeadLetterSummary {
+  readonly createdAt: Date;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly errorType: string;
+  /** Cut at DEAD_LETTER_MESSAGE_MAX characters. */
+  readonly errorMessage: string;
+  readonly resolved: boolean;
+}
+
+export const DEAD_LETTER_MESSAGE_MAX = 500;
+
+/** The read-only queries of `npm run verify`, the demo's summary and the status page. */
 export class SyncReportRepository {
   constructor(private readonly dataSource: DataSource) {}
 
@@ -63,5 +77,33 @@ export class SyncReportRepository {
       'SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM sync_errors WHERE resolved_at IS NULL',
     );
     return { count: Number(rows[0]?.n ?? 0), oldest: rows[0]?.oldest ?? null };
+  }
+
+  /** The newest `limit` dead letters, resolved or not, newest first. */
+  async recentDeadLetters(limit: number): Promise<DeadLetterSummary[]> {
+    const rows: {
+      created_at: Date;
+      topic: string;
+      kafka_partition: number;
+      kafka_offset: string | number;
+      error_type: string;
+      error_message: string;
+      resolved: number | string;
+    }[] = await this.dataSource.query(
+      `SELECT created_at, topic, kafka_partition, kafka_offset, error_type,
+              LEFT(error_message, ${DEAD_LETTER_MESSAGE_MAX}) AS error_message,
+              resolved_at IS NOT NULL AS resolved
+         FROM sync_errors ORDER BY id DESC LIMIT ?`,
+      [limit],
+    );
+    return rows.map((row) => ({
+      createdAt: row.created_at,
+      topic: row.topic,
+      partition: Number(row.kafka_partition),
+      offset: String(row.kafka_offset),
+      errorType: row.error_type,
+      errorMessage: row.error_message,
+      resolved: Number(row.resolved) === 1,
+    }));
   }
 }
