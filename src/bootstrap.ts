@@ -11,6 +11,7 @@ import { AppModule } from './app.module';
 import type { AppConfig, LogLevel } from './config/app-config';
 import { ConsumerStatus } from './health/consumer-status';
 import { KafkaConsumerServer } from './kafka/kafka-consumer.server';
+import { KafkaErrorPassThroughFilter } from './kafka/kafka-error-pass-through.filter';
 import { LoggingModule, pinoParams } from './logging/logging.module';
 import { rootLogger } from './logging/root-logger';
 import { insecureChoices, maskedConfig } from './logging/startup-report';
@@ -63,10 +64,12 @@ export async function startApp(
     // A failed start rejects (main.ts logs it and exits 1) instead of process.abort().
     abortOnError: false,
   });
-  app.connectMicroservice(
-    { strategy: new KafkaConsumerServer(config, onFatalCrash, consumerStatus) },
-    { inheritAppConfig: true },
-  );
+  app
+    .connectMicroservice(
+      { strategy: new KafkaConsumerServer(config, onFatalCrash, consumerStatus) },
+      { inheritAppConfig: true },
+    )
+    .useGlobalFilters(new KafkaErrorPassThroughFilter(app.getHttpAdapter()));
   try {
     await app.init();
     await app.startAllMicroservices();
