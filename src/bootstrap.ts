@@ -64,12 +64,12 @@ export async function startApp(
     // A failed start rejects (main.ts logs it and exits 1) instead of process.abort().
     abortOnError: false,
   });
-  app
-    .connectMicroservice(
-      { strategy: new KafkaConsumerServer(config, onFatalCrash, consumerStatus) },
-      { inheritAppConfig: true },
-    )
-    .useGlobalFilters(new KafkaErrorPassThroughFilter(app.getHttpAdapter()));
+  // Before connectMicroservice, which initialises the microservice: the two share this config.
+  app.useGlobalFilters(new KafkaErrorPassThroughFilter(app.getHttpAdapter()));
+  app.connectMicroservice(
+    { strategy: new KafkaConsumerServer(config, onFatalCrash, consumerStatus) },
+    { inheritAppConfig: true },
+  );
   try {
     await app.init();
     await app.startAllMicroservices();

@@ -34,8 +34,10 @@ export interface DeadLetter {
 const MAX_HEADER_CHARS = { 'x-error-type': 64, 'x-error-message': 1000 } as const;
 /** Room for the key, the headers and the record batch's framing above the source's largest value. */
 const FRAMING_HEADROOM_BYTES = 64 * 1024;
-/** Kafka's own framing of a record batch of one record, rounded up generously. */
+/** Kafka's framing of a record batch (61 bytes) and of each record and header, rounded up. */
 const BATCH_OVERHEAD_BYTES = 512;
+const RECORD_OVERHEAD_BYTES = 32;
+const HEADER_OVERHEAD_BYTES = 8;
 /**
  * What the broker answers when a record batch exceeds the topic's `max.message.bytes`
  * (MESSAGE_TOO_LARGE, code 10) or its segment size (RECORD_LIST_TOO_LARGE, code 18); kafkajs
@@ -62,6 +64,44 @@ interface DeadLetterTopic {
 interface DeadLetterRecord {
   readonly topic: string;
   readonly message: Message;
+}
+
+/** A dead letter ready to send, cut already if its topic's known limit demanded it. */
+interface PlannedRecord {
+  readonly letter: DeadLetter;
+  readonly topic: DeadLetterTopic;
+  readonly record: DeadLetterRecord;
+  readonly truncated: boolean;
+}
+
+/** An upper bound of a record's size in a record batch, before compression. */
+function recordBytes(message: Message): number {
+  const length = (value: Message['value'] | IHeaders[string]) =>
+    value === null || value === undefined ? 0 : Buffer.byteLength(value as string | Buffer);
+  return Object.entries(message.headers ?? {}).reduce(
+    (sum, [name, value]) => sum + Buffer.byteLength(name) + length(value) + HEADER_OVERHEAD_BYTES,
+    RECORD_OVERHEAD_BYTES + length(message.key) + length(message.value),
+  );
+}
+
+/** Consecutive groups that each fit one record batch of their topics' limits. */
+function packed(planned: readonly PlannedRecord[]): PlannedRecord[][] {
+  const groups: PlannedRecord[][] = [];
+  let current: PlannedRecord[] = [];
+  let bytes = BATCH_OVERHEAD_BYTES;
+  for (const entry of planned) {
+    const size = recordBytes(entry.record.message);
+    const limit = entry.topic.maxMessageBytes ?? Number.POSITIVE_INFINITY;
+    if (current.length > 0 && bytes + size > limit) {
+      groups.push(current);
+      current = [];
+      bytes = BATCH_OVERHEAD_BYTES;
+    }
+    current.push(entry);
+    bytes += size;
+  }
+  groups.push(current);
+  return groups;
 }
 
 function isTooLarge(err: unknown): boolean {
@@ -121,10 +161,11 @@ export class DeadLetterProducer implements OnApplicationBootstrap, OnApplication
   }
 
   /**
-   * Publishes the dead letters in one send; each lands on the dead-letter partition of its
-   * source partition. A value the dead-letter topic still refuses as too large is cut to fit and
-   * marked `x-value-truncated: true`, so such a message never stalls its partition. Returns, in
-   * order, whether each value was cut. Every other failure is transient.
+   * Publishes the dead letters in one send (more only when together they exceed the topic's
+   * `max.message.bytes`); each lands on the dead-letter partition of its source partition. A
+   * value too large for the dead-letter topic is cut to fit and marked `x-value-truncated: true`,
+   * so such a message never stalls its partition. Returns, in order, whether each value was cut.
+   * Every other failure is transient.
    */
   async publishAll(letters: readonly DeadLetter[]): Promise<boolean[]> {
     if (letters.length === 0) return [];
@@ -134,11 +175,22 @@ export class DeadLetterProducer implements OnApplicationBootstrap, OnApplication
         topics.set(topic, await this.ensureTopic(topic));
       }
       const producer = await this.connected();
-      const records = letters.map((letter) => ({
-        letter,
-        topic: topics.get(letter.message.topic) as DeadLetterTopic,
-      }));
-      return await this.sendFitting(producer, records);
+      const planned = letters.map((letter) =>
+        this.fitted(letter, topics.get(letter.message.topic) as DeadLetterTopic),
+      );
+      const truncated: boolean[] = [];
+      for (const group of packed(planned)) {
+        truncated.push(...(await this.sendRefusedCut(producer, group)));
+      }
+      planned.forEach(({ letter }, i) => {
+        if (truncated[i] === true) {
+          this.logger.warn(
+            `dead letter of ${letter.message.topic}/${letter.message.partition}@` +
+              `${letter.message.offset} is too large for its dead-letter topic: value cut`,
+          );
+        }
+      });
+      return truncated;
     } catch (err) {
       throw new TransientError('kafka', `dead-letter publish failed: ${(err as Error).message}`, {
         cause: err,
@@ -146,42 +198,45 @@ export class DeadLetterProducer implements OnApplicationBootstrap, OnApplication
     }
   }
 
+  /** The letter as it fits the topic's limit as far as it is known: cut only when it must be. */
+  private fitted(letter: DeadLetter, topic: DeadLetterTopic): PlannedRecord {
+    const whole = this.record(letter, topic, undefined);
+    const limit = topic.maxMessageBytes;
+    if (limit === undefined || recordBytes(whole.message) + BATCH_OVERHEAD_BYTES <= limit) {
+      return { letter, topic, record: whole, truncated: false };
+    }
+    const headerBytes = recordBytes({ ...whole.message, value: null });
+    const room = Math.max(0, limit - headerBytes - BATCH_OVERHEAD_BYTES);
+    return { letter, topic, record: this.record(letter, topic, room), truncated: true };
+  }
+
   /**
-   * The broker refuses a record batch as a whole; halving finds the letters that are too large
-   * on their own in a few sends, and only those are cut.
+   * Should the broker still refuse a record batch as too large (its limit unknown or smaller
+   * than estimated), halving finds the letters refused on their own in a few sends; those go
+   * with the value left out.
    */
-  private async sendFitting(
+  private async sendRefusedCut(
     producer: Producer,
-    records: readonly { letter: DeadLetter; topic: DeadLetterTopic }[],
+    group: readonly PlannedRecord[],
   ): Promise<boolean[]> {
     try {
       await this.send(
         producer,
-        records.map(({ letter, topic }) => this.record(letter, topic, undefined)),
+        group.map((planned) => planned.record),
       );
-      return records.map(() => false);
+      return group.map((planned) => planned.truncated);
     } catch (err) {
       if (!isTooLarge(err)) throw err;
     }
-    if (records.length > 1) {
-      const half = Math.ceil(records.length / 2);
+    if (group.length > 1) {
+      const half = Math.ceil(group.length / 2);
       return [
-        ...(await this.sendFitting(producer, records.slice(0, half))),
-        ...(await this.sendFitting(producer, records.slice(half))),
+        ...(await this.sendRefusedCut(producer, group.slice(0, half))),
+        ...(await this.sendRefusedCut(producer, group.slice(half))),
       ];
     }
-    const [{ letter, topic }] = records as [{ letter: DeadLetter; topic: DeadLetterTopic }];
-    try {
-      await this.send(producer, [this.record(letter, topic, this.valueRoom(letter, topic))]);
-    } catch (err) {
-      // The topic's limit was not known or is smaller than it said: the headers alone must fit.
-      if (!isTooLarge(err)) throw err;
-      await this.send(producer, [this.record(letter, topic, 0)]);
-    }
-    this.logger.warn(
-      `dead letter of ${letter.message.topic}/${letter.message.partition}@${letter.message.offset} ` +
-        `is too large for ${deadLetterTopic(letter.message.topic)}: published with its value cut`,
-    );
+    const [{ letter, topic }] = group as [PlannedRecord];
+    await this.send(producer, [this.record(letter, topic, 0)]);
     return [true];
   }
 
@@ -223,17 +278,6 @@ export class DeadLetterProducer implements OnApplicationBootstrap, OnApplication
         ...(message.partition < topic.partitions ? { partition: message.partition } : {}),
       },
     };
-  }
-
-  /** Bytes of value that fit beside the key and headers within the topic's limit. */
-  private valueRoom(letter: DeadLetter, topic: DeadLetterTopic): number {
-    const limit = topic.maxMessageBytes ?? 0;
-    const headerBytes = Object.entries(this.record(letter, topic, 0).message.headers ?? {}).reduce(
-      (sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(String(value)),
-      0,
-    );
-    const keyBytes = letter.message.key?.length ?? 0;
-    return Math.max(0, limit - keyBytes - headerBytes - BATCH_OVERHEAD_BYTES);
   }
 
   /**
