@@ -13,6 +13,7 @@ import { ConsumerStatus } from './health/consumer-status';
 import { registerCompressionCodecs } from './kafka/compression-codecs';
 import { installReadCommittedFilter } from './kafka/read-committed-filter';
 import { KafkaConsumerServer } from './kafka/kafka-consumer.server';
+import { KafkaErrorPassThroughFilter } from './kafka/kafka-error-pass-through.filter';
 import { LoggingModule, pinoParams } from './logging/logging.module';
 import { rootLogger } from './logging/root-logger';
 import { insecureChoices, maskedConfig } from './logging/startup-report';
@@ -69,6 +70,8 @@ export async function startApp(
     // A failed start rejects (main.ts logs it and exits 1) instead of process.abort().
     abortOnError: false,
   });
+  // Before connectMicroservice, which initialises the microservice: the two share this config.
+  app.useGlobalFilters(new KafkaErrorPassThroughFilter(app.getHttpAdapter()));
   app.connectMicroservice(
     { strategy: new KafkaConsumerServer(config, onFatalCrash, consumerStatus) },
     { inheritAppConfig: true },

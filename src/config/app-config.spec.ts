@@ -162,6 +162,14 @@ describe('parseConfig', () => {
     },
   );
 
+  it('compresses no dead letters unless told, and names a bad KAFKA_DLQ_COMPRESSION', () => {
+    expect(parseConfig({}).kafka.dlqCompression).toBe('none');
+    expect(parseConfig({ KAFKA_DLQ_COMPRESSION: 'ZSTD' }).kafka.dlqCompression).toBe('zstd');
+    expect(configError({ KAFKA_DLQ_COMPRESSION: 'brotli' }).message).toMatch(
+      /KAFKA_DLQ_COMPRESSION: must be one of none, gzip, snappy, lz4, zstd, got "brotli"/,
+    );
+  });
+
   it('defaults to batch mode with 500 events per transaction, and names a bad SYNC_MODE', () => {
     expect(parseConfig({}).sync).toMatchObject({ mode: 'batch', batchMaxEvents: 500 });
     expect(parseConfig({ SYNC_MODE: 'event' }).sync.mode).toBe('event');

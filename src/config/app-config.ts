@@ -5,6 +5,7 @@ import { fileFromEnv, secretFromEnv } from './secrets';
 export type SyncMode = 'event' | 'batch';
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'verbose';
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+export type DlqCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
 /** A PEM file named by a variable, read once at start. */
 export interface CertificateFile {
@@ -30,6 +31,8 @@ export interface AppConfig {
     } | null;
     readonly topics: Readonly<Record<EntityKind, string>>;
     readonly sessionTimeoutMs: number;
+    /** Codec of the dead-letter producer's sends. */
+    readonly dlqCompression: DlqCompression;
   };
   readonly db: {
     readonly host: string;
@@ -227,6 +230,13 @@ export function parseConfig(env: Env): AppConfig {
         order: r.topic('KAFKA_TOPIC_ORDER', 'order.changed'),
       },
       sessionTimeoutMs: r.int('KAFKA_SESSION_TIMEOUT_MS', 30000, 6000, 300000),
+      dlqCompression: r.oneOf('KAFKA_DLQ_COMPRESSION', 'none', [
+        'none',
+        'gzip',
+        'snappy',
+        'lz4',
+        'zstd',
+      ] as const),
     },
     db: {
       host: r.string('DB_HOST', 'localhost'),

@@ -13,7 +13,7 @@ const EVENT_ID = '3f0c9a2e-1b7d-4e1a-9b1e-5d2f8c7a6b10';
 const OCCURRED_AT = '2026-11-20T10:15:30.123Z';
 
 function rawMessage(value: Buffer | null, topic = TOPICS.product): IncomingMessage {
-  return { topic, partition: 0, offset: '5', key: '42', value };
+  return { topic, partition: 0, offset: '5', key: Buffer.from('42'), value };
 }
 
 function message(body: unknown, topic = TOPICS.product): IncomingMessage {

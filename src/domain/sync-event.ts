@@ -51,7 +51,8 @@ export interface MessageOrigin {
 
 /** One Kafka message as the sync core sees it, independent of the transport that delivered it. */
 export interface IncomingMessage extends MessageOrigin {
-  readonly key: string | null;
+  /** The key's bytes as produced: keys need not be text, and dead letters carry them unchanged. */
+  readonly key: Buffer | null;
   readonly value: Buffer | null;
 }
 

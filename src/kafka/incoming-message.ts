@@ -1,7 +1,7 @@
 import type { KafkaContext } from '@nestjs/microservices';
 import type { IncomingMessage } from '../domain/sync-event';
 
-/** The transport's message, reduced to what the sync core reads; the value stays raw bytes. */
+/** The transport's message, reduced to what the sync core reads; key and value stay raw bytes. */
 export function incomingMessage(context: KafkaContext): IncomingMessage {
   const message = context.getMessage();
   const key: unknown = message.key;
@@ -9,14 +9,8 @@ export function incomingMessage(context: KafkaContext): IncomingMessage {
     topic: context.getTopic(),
     partition: context.getPartition(),
     offset: message.offset,
-    key:
-      key === null || key === undefined
-        ? null
-        : typeof key === 'string'
-          ? key
-          : Buffer.isBuffer(key)
-            ? key.toString('utf8')
-            : JSON.stringify(key),
+    // With `keepBinary` Nest hands the key over as kafkajs read it: a Buffer, or null.
+    key: Buffer.isBuffer(key) ? key : typeof key === 'string' ? Buffer.from(key, 'utf8') : null,
     value: Buffer.isBuffer(message.value) ? message.value : null,
   };
 }

@@ -2,14 +2,26 @@ import { Logger } from '@nestjs/common';
 import { type KafkaConfig, logLevel, type logCreator } from 'kafkajs';
 import type { AppConfig } from '../config/app-config';
 
+/**
+ * kafkajs logs every error response at error level, also the broker's routine "rejoin" answers
+ * to a heartbeat or commit while the group rebalances (which kafkajs handles by rejoining):
+ * those are warnings here, so that error-level lines stay worth an alert.
+ */
+const REBALANCE_ANSWERS = new Set([
+  'The group is rebalancing, so a rejoin is needed',
+  'Specified group generation id is not valid',
+  'This is not the correct coordinator for this group',
+]);
+
 /** Routes kafkajs' own log lines into the service's logger, as structured fields. */
 const nestLogCreator: logCreator = () => {
   const logger = new Logger('kafkajs');
   return ({ level, log }) => {
     const { message, ...extra } = log;
     const line = { msg: message, ...extra };
-    if (level === logLevel.ERROR) logger.error(line);
-    else if (level === logLevel.WARN) logger.warn(line);
+    const routine = REBALANCE_ANSWERS.has(String((extra as { error?: unknown }).error));
+    if (level === logLevel.ERROR && !routine) logger.error(line);
+    else if (level === logLevel.WARN || level === logLevel.ERROR) logger.warn(line);
     else if (level === logLevel.INFO) logger.log(line);
     else logger.debug(line);
   };

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { type ConsumerDeserializer, type IncomingEvent, ServerKafka } from '@nestjs/microservices';
+import { KafkaParser } from '@nestjs/microservices/helpers/kafka-parser';
 import { type Consumer, type EachBatchPayload, Partitioners } from 'kafkajs';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { AppConfig } from '../config/app-config';
@@ -9,6 +10,16 @@ import type { IncomingMessage } from '../domain/sync-event';
 import { KafkaBatchContext } from './kafka-batch.context';
 import { kafkaClientConfig } from './kafka-client-config';
 import { BATCH_PATTERNS, TOPIC_PATTERNS } from './topic-patterns';
+
+/**
+ * Nest's parser decodes every key as UTF-8 (or JSON) even with `keepBinary`; keys need not be
+ * text, so this one hands the key over as the bytes kafkajs read.
+ */
+class BinaryKeyKafkaParser extends KafkaParser {
+  override parse<T>(data: { key?: Buffer | null }): T {
+    return { ...super.parse<object>(data), key: data.key ?? null } as T;
+  }
+}
 
 /** Maps a message's real topic back to the pattern its controller is registered under. */
 class TopicPatternDeserializer implements ConsumerDeserializer {
@@ -74,6 +85,7 @@ export class KafkaConsumerServer extends ServerKafka {
       ENTITY_KINDS.map((kind) => [config.kafka.topics[kind], BATCH_PATTERNS[kind]]),
     );
     this.batchMode = config.sync.mode === 'batch';
+    this.parser = new BinaryKeyKafkaParser({ keepBinary: true });
   }
 
   override async bindEvents(consumer: Consumer): Promise<void> {
@@ -123,7 +135,7 @@ export class KafkaConsumerServer extends ServerKafka {
       topic: batch.topic,
       partition: batch.partition,
       offset: message.offset,
-      key: message.key === null ? null : message.key.toString('utf8'),
+      key: message.key,
       value: message.value,
     }));
     const context = new KafkaBatchContext([

@@ -2,9 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { MessageOrigin } from '../domain/sync-event';
-import { SyncErrorEntity } from './entities/sync-error.entity';
 
 export const MAX_STORED_PAYLOAD_BYTES = 64 * 1024;
+/** TEXT holds 65,535 bytes: this many characters fit even at four bytes each. */
+const MAX_STORED_MESSAGE_CHARS = 16_000;
+/** error_type is VARCHAR(64) ASCII; event_id VARCHAR(128) ASCII. */
+const MAX_ERROR_TYPE_CHARS = 64;
+const STORABLE_EVENT_ID = /^[\x20-\x7e]{1,128}$/;
 
 export interface DeadLetterRecord {
   readonly origin: MessageOrigin;
@@ -14,34 +18,59 @@ export interface DeadLetterRecord {
   readonly payload: Buffer | null;
 }
 
+/** The same message, whoever asks: topic, partition and offset. */
+export function originKey(origin: MessageOrigin): string {
+  return `${origin.topic}/${origin.partition}@${origin.offset}`;
+}
+
 @Injectable()
 export class SyncErrorRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async exists(origin: MessageOrigin): Promise<boolean> {
-    return this.dataSource.getRepository(SyncErrorEntity).exists({
-      where: { topic: origin.topic, kafkaPartition: origin.partition, kafkaOffset: origin.offset },
-    });
+  /** The origins among these that already have a row, as `originKey`s: one SELECT for all. */
+  async findRecorded(origins: readonly MessageOrigin[]): Promise<Set<string>> {
+    if (origins.length === 0) return new Set();
+    const rows: { topic: string; kafka_partition: number; kafka_offset: number | string }[] =
+      await this.dataSource.query(
+        'SELECT topic, kafka_partition, kafka_offset FROM sync_errors ' +
+          'WHERE (topic, kafka_partition, kafka_offset) IN (?)',
+        [origins.map((origin) => [origin.topic, origin.partition, origin.offset])],
+      );
+    return new Set(
+      rows.map((row) =>
+        originKey({
+          topic: row.topic,
+          partition: row.kafka_partition,
+          offset: String(row.kafka_offset),
+        }),
+      ),
+    );
   }
 
-  /** Idempotent on (topic, partition, offset): a replayed message is recorded once. */
-  async record(record: DeadLetterRecord): Promise<void> {
-    await this.dataSource
-      .createQueryBuilder()
-      .insert()
-      .into(SyncErrorEntity)
-      .values({
-        eventId: record.eventId,
-        topic: record.origin.topic,
-        kafkaPartition: record.origin.partition,
-        kafkaOffset: record.origin.offset,
-        errorType: record.errorType,
-        errorMessage: record.errorMessage,
-        payload: record.payload?.subarray(0, MAX_STORED_PAYLOAD_BYTES) ?? null,
-        attempts: 1,
-        createdAt: new Date(),
-      })
-      .orIgnore()
-      .execute();
+  /**
+   * One multi-row INSERT, idempotent on (topic, partition, offset): a replayed message is
+   * recorded once. Every value is cut to what its column holds, so no row is refused.
+   */
+  async recordAll(records: readonly DeadLetterRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const now = new Date();
+    await this.dataSource.query(
+      'INSERT INTO sync_errors (event_id, topic, kafka_partition, kafka_offset, error_type, ' +
+        'error_message, payload, attempts, created_at) VALUES ? ' +
+        'ON DUPLICATE KEY UPDATE attempts = attempts',
+      [
+        records.map((record) => [
+          record.eventId !== null && STORABLE_EVENT_ID.test(record.eventId) ? record.eventId : null,
+          record.origin.topic,
+          record.origin.partition,
+          record.origin.offset,
+          record.errorType.slice(0, MAX_ERROR_TYPE_CHARS),
+          record.errorMessage.slice(0, MAX_STORED_MESSAGE_CHARS),
+          record.payload?.subarray(0, MAX_STORED_PAYLOAD_BYTES) ?? null,
+          1,
+          now,
+        ]),
+      ],
+    );
   }
 }

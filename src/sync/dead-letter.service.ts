@@ -3,9 +3,18 @@ import type { SyncError } from '../common/errors/sync.error';
 import { InvalidEventError } from '../common/errors/invalid-event.error';
 import { DeadLetterProducer } from '../kafka/dead-letter.producer';
 import { MetricsService } from '../metrics/metrics.service';
-import { SyncErrorRepository } from '../persistence/sync-error.repository';
+import {
+  type DeadLetterRecord,
+  originKey,
+  SyncErrorRepository,
+} from '../persistence/sync-error.repository';
 import type { EntityKind } from '../domain/entity-kind';
 import type { IncomingMessage } from '../domain/sync-event';
+
+export interface DeadLetterEntry {
+  readonly message: IncomingMessage;
+  readonly error: InvalidEventError;
+}
 
 /** Contract section 4: an invalid event goes to `sync_errors` and `<topic>.dlq`, once. */
 @Injectable()
@@ -18,26 +27,63 @@ export class DeadLetterService {
     private readonly metrics: MetricsService,
   ) {}
 
+  /** One message: the same path as a chunk's. Only invalid input is dead-lettered. */
   async deadLetter(kind: EntityKind, message: IncomingMessage, error: SyncError): Promise<void> {
-    const origin = { topic: message.topic, partition: message.partition, offset: message.offset };
-    // The row is written after the publish, so its presence means both were done before a crash.
-    if (await this.syncErrors.exists(origin)) {
-      this.logger.log(`already dead-lettered ${origin.topic}/${origin.partition}@${origin.offset}`);
-      return;
+    if (!(error instanceof InvalidEventError)) throw error;
+    await this.deadLetterAll(kind, [{ message, error }], () => Promise.resolve());
+  }
+
+  /**
+   * Dead-letters a chunk's invalid messages together: one SELECT skips those recorded before,
+   * one producer send publishes the rest, one multi-row INSERT records them, with a heartbeat
+   * after each slow step. The row is written after the publish, so its presence means both were
+   * done; retried after a partial failure, it publishes again only what has no row yet (the
+   * dead-letter topic may then hold a message twice, `sync_errors` never).
+   */
+  async deadLetterAll(
+    kind: EntityKind,
+    entries: readonly { message: IncomingMessage; error: InvalidEventError }[],
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    const recorded = await this.syncErrors.findRecorded(entries.map((entry) => entry.message));
+    const seen = new Set(recorded);
+    const fresh = entries.filter((entry) => {
+      const key = originKey(entry.message);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    if (recorded.size > 0) {
+      this.logger.log(`${recorded.size} message(s) of the chunk were dead-lettered before`);
     }
-    const errorType = error instanceof InvalidEventError ? error.errorType : error.name;
-    const eventId = error instanceof InvalidEventError ? error.eventId : null;
-    await this.producer.publish(message, errorType, error.message);
-    await this.syncErrors.record({
-      origin,
-      eventId,
-      errorType,
+    if (fresh.length === 0) return;
+
+    const truncated = await this.producer.publishAll(
+      fresh.map(({ message, error }) => ({
+        message,
+        errorType: error.errorType,
+        errorMessage: error.message,
+      })),
+    );
+    await heartbeat();
+    await this.syncErrors.recordAll(fresh.map(({ message, error }) => this.record(message, error)));
+    fresh.forEach(({ message, error }, i) => {
+      this.metrics.recordDeadLetter(kind, error.errorType);
+      this.logger.warn(
+        `dead-lettered ${originKey(message)} (${error.errorType})` +
+          `${truncated[i] === true ? ' with its value cut' : ''}: ${error.message}`,
+      );
+    });
+    await heartbeat();
+  }
+
+  private record(message: IncomingMessage, error: InvalidEventError): DeadLetterRecord {
+    return {
+      origin: { topic: message.topic, partition: message.partition, offset: message.offset },
+      eventId: error.eventId,
+      errorType: error.errorType,
       errorMessage: error.message,
       payload: message.value,
-    });
-    this.metrics.recordDeadLetter(kind, errorType);
-    this.logger.warn(
-      `dead-lettered ${origin.topic}/${origin.partition}@${origin.offset} (${errorType}): ${error.message}`,
-    );
+    };
   }
 }

@@ -1,0 +1,30 @@
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import { KafkaJSProtocolError } from 'kafkajs';
+import { lastValueFrom, type Observable } from 'rxjs';
+import { isGroupRebalance } from './group-membership-error';
+import { KafkaErrorPassThroughFilter } from './kafka-error-pass-through.filter';
+
+const rebalance = () =>
+  new KafkaJSProtocolError({
+    type: 'REBALANCE_IN_PROGRESS',
+    code: 27,
+    retriable: false,
+    message: 'The group is rebalancing, so a rejoin is needed',
+  } as unknown as string);
+
+describe('KafkaErrorPassThroughFilter', () => {
+  it('hands a Kafka handler error on unchanged, so kafkajs can tell a rebalance', async () => {
+    const host = new ExecutionContextHost([]);
+    host.setType('rpc');
+    const error = rebalance();
+    const result = new KafkaErrorPassThroughFilter().catch(error, host) as Observable<never>;
+    await expect(lastValueFrom(result)).rejects.toBe(error);
+    expect(isGroupRebalance(error)).toBe(true);
+  });
+
+  it('knows the errors that make a consumer rejoin from any other', () => {
+    expect(isGroupRebalance(new Error('connect ECONNREFUSED'))).toBe(false);
+    expect(isGroupRebalance({ type: 'ILLEGAL_GENERATION' })).toBe(true);
+    expect(isGroupRebalance(null)).toBe(false);
+  });
+});
