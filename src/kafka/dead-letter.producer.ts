@@ -15,10 +15,11 @@ import {
   Partitioners,
   type Producer,
 } from 'kafkajs';
-import type { AppConfig, DlqCompression } from '../config/app-config';
+import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.constants';
 import { TransientError } from '../common/errors/transient.error';
 import type { IncomingMessage } from '../domain/sync-event';
+import { COMPRESSION_TYPES } from './compression-codecs';
 import { kafkaClientConfig } from './kafka-client-config';
 
 export const deadLetterTopic = (topic: string) => `${topic}.dlq`;
@@ -44,14 +45,6 @@ const HEADER_OVERHEAD_BYTES = 8;
  * raises both as a non-retriable KafkaJSProtocolError with that `type`.
  */
 const TOO_LARGE_TYPES = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
-
-const COMPRESSION: Record<DlqCompression, CompressionTypes> = {
-  none: CompressionTypes.None,
-  gzip: CompressionTypes.GZIP,
-  snappy: CompressionTypes.Snappy,
-  lz4: CompressionTypes.LZ4,
-  zstd: CompressionTypes.ZSTD,
-};
 
 /** What the producer needs to know of a dead-letter topic it made sure of. */
 interface DeadLetterTopic {
@@ -130,7 +123,7 @@ export class DeadLetterProducer implements OnApplicationBootstrap, OnApplication
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.kafka = new Kafka(kafkaClientConfig(config.kafka));
     this.sourceTopics = Object.values(config.kafka.topics);
-    this.compression = COMPRESSION[config.kafka.dlqCompression];
+    this.compression = COMPRESSION_TYPES[config.kafka.dlqCompression];
   }
 
   /**
