@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { RecordedOutcome } from '../domain/sync-outcome';
 import type { SyncEvent } from '../domain/sync-event';
-import { insertRows } from './sql';
+import type { SqlConnection } from './sql-connection';
 
+const TABLE = 'processed_events';
 const COLUMNS = [
   'event_id',
   'event_type',
@@ -20,15 +21,18 @@ const COLUMNS = [
 export class ProcessedEventRepository {
   /** Which of `eventIds` were recorded before, and how: the database half of the idempotency check. */
   async findProcessed(
-    em: EntityManager,
+    db: SqlConnection,
     eventIds: readonly string[],
   ): Promise<Map<string, RecordedOutcome>> {
-    if (eventIds.length === 0) return new Map();
-    const rows: { event_id: string; outcome: RecordedOutcome }[] = await em.query(
-      'SELECT event_id, outcome FROM processed_events WHERE event_id IN (?)',
+    const found = new Map<string, RecordedOutcome>();
+    if (eventIds.length === 0) return found;
+    const rows = await db.query<{ event_id: string; outcome: RecordedOutcome }[]>(
+      TABLE,
+      `SELECT event_id, outcome FROM ${TABLE} WHERE event_id IN (?)`,
       [eventIds],
     );
-    return new Map(rows.map((row) => [row.event_id, row.outcome]));
+    for (const row of rows) found.set(row.event_id, row.outcome);
+    return found;
   }
 
   /**
@@ -60,14 +64,13 @@ export class ProcessedEventRepository {
    * one of them first makes this throw DuplicateKeyError, which rolls the whole change back.
    */
   async record(
-    em: EntityManager,
+    db: SqlConnection,
     events: readonly SyncEvent[],
     outcomes: ReadonlyMap<string, RecordedOutcome>,
     processedAt: Date,
   ): Promise<void> {
-    await insertRows(
-      em,
-      'processed_events',
+    await db.insertRows(
+      TABLE,
       COLUMNS,
       events.map((event) => [
         event.eventId,
