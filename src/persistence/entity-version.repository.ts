@@ -1,13 +1,26 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityKind } from '../domain/entity-kind';
+import type { RecordedOutcome } from '../domain/sync-outcome';
 import type { VersionState } from '../domain/version-rule';
 import type { SqlConnection } from './sql-connection';
 
+/** A row of the lock statement: a processed_events hit, or a lock row with its entity's version. */
 interface LockRow {
-  entity_id: number;
-  version: number;
-  deleted: number;
+  processed: number;
+  event_id: string | null;
+  outcome: string | null;
+  entity_id: number | null;
+  version: number | null;
+  deleted: number | null;
   source_version: number | null;
+}
+
+export interface LockResult {
+  readonly states: ReadonlyMap<number, LockedEntity>;
+  /** Events recorded before, with their outcome: duplicates. */
+  readonly processed: ReadonlyMap<string, RecordedOutcome>;
+  /** Entities without a lock row yet. */
+  readonly unlocked: ReadonlySet<number>;
 }
 
 /** What the lock found for one entity: the version rule's input, and whether its row exists. */
@@ -30,45 +43,64 @@ const NOT_DELETED = 0;
 @Injectable()
 export class EntityVersionRepository {
   /**
-   * Locks the lock rows of the given entities of one kind until the transaction ends, and
-   * returns each one's last version (with its entity row's version, read in the same statement).
-   * A missing lock row is inserted so that there is a row to lock; if another transaction
-   * inserts the same one concurrently, this throws DuplicateKeyError after that one commits, and
-   * the retry sees its version.
+   * Locks the lock rows of the given entities of one kind until the transaction ends and
+   * returns each one's last version (read with its entity row's version), and in the same round
+   * trip which of `eventIds` processed_events holds already (the database's duplicate check).
+   * Entities without a lock row are in `unlocked`: give them one with `insertLockRows`.
    */
   async lock(
     db: SqlConnection,
     kind: EntityKind,
     entityTable: string,
     ids: readonly number[],
-    now: Date,
-  ): Promise<Map<number, LockedEntity>> {
+    eventIds: readonly string[],
+  ): Promise<LockResult> {
     const states = new Map<number, LockedEntity>();
-    if (ids.length === 0) return states;
-    // One indexed IN list, so only these rows get locked (in key order, whatever the list's).
+    const processed = new Map<string, RecordedOutcome>();
+    if (ids.length === 0) return { states, processed, unlocked: new Set() };
+    // One indexed IN list per table, so only these rows get locked (in key order).
     const rows = await db.query<LockRow[]>(
       TABLE,
-      `SELECT v.entity_id, v.version, v.deleted, e.source_version FROM ${TABLE} v LEFT JOIN ${entityTable} e ON e.id = v.entity_id WHERE v.entity = ? AND v.entity_id IN (?) FOR UPDATE`,
-      [kind, ids],
+      `(SELECT 1 AS processed, event_id, outcome, NULL AS entity_id, NULL AS version, NULL AS deleted, NULL AS source_version FROM processed_events WHERE event_id IN (?))` +
+        ` UNION ALL (SELECT 0, NULL, NULL, v.entity_id, v.version, v.deleted, e.source_version FROM ${TABLE} v LEFT JOIN ${entityTable} e ON e.id = v.entity_id WHERE v.entity = ? AND v.entity_id IN (?) FOR UPDATE)`,
+      [eventIds, kind, ids],
     );
+    const unlocked = new Set(ids);
     for (const row of rows) {
-      const tombstone = row.deleted === NOT_DELETED ? 0 : Number(row.version);
+      if (row.processed === 1) {
+        processed.set(String(row.event_id), row.outcome as RecordedOutcome);
+        continue;
+      }
+      const id = Number(row.entity_id);
+      unlocked.delete(id);
+      const tombstone = Number(row.deleted) === NOT_DELETED ? 0 : Number(row.version);
       const current = row.source_version === null ? 0 : Number(row.source_version);
       if (tombstone === 0 && current === 0) continue;
-      states.set(Number(row.entity_id), {
+      states.set(id, {
         version: Math.max(tombstone, current),
         deleted: row.source_version === null,
         hasRow: row.source_version !== null,
       });
     }
-    const found = new Set(rows.map((row) => Number(row.entity_id)));
-    const missing = ids.filter((id) => !found.has(id));
+    return { states, processed, unlocked };
+  }
+
+  /**
+   * Gives entities seen for the first time their lock row. If another transaction inserts the
+   * same one concurrently, this throws DuplicateKeyError after that one commits, and the retry
+   * sees its version.
+   */
+  async insertLockRows(
+    db: SqlConnection,
+    kind: EntityKind,
+    ids: readonly number[],
+    now: Date,
+  ): Promise<void> {
     await db.insertRows(
       TABLE,
       COLUMNS,
-      missing.map((id) => [kind, id, 0, false, now]),
+      ids.map((id) => [kind, id, 0, false, now]),
     );
-    return states;
   }
 
   /** Records the tombstones of deleted entities; their rows are locked by `lock` already. */

@@ -19,22 +19,6 @@ const COLUMNS = [
 
 @Injectable()
 export class ProcessedEventRepository {
-  /** Which of `eventIds` were recorded before, and how: the database half of the idempotency check. */
-  async findProcessed(
-    db: SqlConnection,
-    eventIds: readonly string[],
-  ): Promise<Map<string, RecordedOutcome>> {
-    const found = new Map<string, RecordedOutcome>();
-    if (eventIds.length === 0) return found;
-    const rows = await db.query<{ event_id: string; outcome: RecordedOutcome }[]>(
-      TABLE,
-      `SELECT event_id, outcome FROM ${TABLE} WHERE event_id IN (?)`,
-      [eventIds],
-    );
-    for (const row of rows) found.set(row.event_id, row.outcome);
-    return found;
-  }
-
   /**
    * Deletes rows processed before `olderThan`, `batchSize` at a time on the processed_at index,
    * each batch its own short autocommit statement, so no lock is held for long. Returns how

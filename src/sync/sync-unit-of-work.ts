@@ -21,9 +21,10 @@ export interface UnitOfWorkResult {
 
 /**
  * The unit of work: one transaction on one pooled connection for any number of valid events,
- * owned here and only here. Statements per transaction: the duplicate check; per kind, the
- * version lock (with the entity rows' versions), lock rows for new entities, one upsert, and for
- * deletes the delete and its tombstones (orders: their items too); the processed_events insert.
+ * owned here and only here. Statements per transaction, per kind of entity: one locking read
+ * (the duplicate check, the lock rows and the entity rows' versions together), lock rows for
+ * entities seen for the first time, one guarded upsert, and for deletes the delete and the
+ * tombstones (orders: their items too); then one processed_events insert for all.
  */
 @Injectable()
 export class SyncUnitOfWork {
@@ -40,43 +41,52 @@ export class SyncUnitOfWork {
     // Connections run READ COMMITTED (see openDataSource): the locking reads see the latest commits.
     return this.dataSource.transaction(async (em) => {
       const db = SqlConnection.of(em);
-      const alreadyProcessed = await this.processedEvents.findProcessed(
-        db,
-        events.map((event) => event.eventId),
-      );
-      const fresh = new Map<string, SyncEvent>();
-      for (const event of events) {
-        if (!alreadyProcessed.has(event.eventId) && !fresh.has(event.eventId)) {
-          fresh.set(event.eventId, event);
-        }
-      }
-      if (fresh.size === 0) return { alreadyProcessed, recorded: new Map() };
-
       const now = new Date();
-      const freshEvents = [...fresh.values()];
+      const alreadyProcessed = new Map<string, RecordedOutcome>();
       const recorded = new Map<string, RecordedOutcome>();
+      const fresh: SyncEvent[] = [];
+      // A fixed order of kinds, and key order within one, so two transactions lock alike.
       for (const kind of ENTITY_KINDS) {
-        const ofKind = freshEvents.filter((event) => event.kind === kind);
-        if (ofKind.length > 0) await this.applyKind(db, kind, ofKind, now, recorded);
+        const ofKind = events.filter((event) => event.kind === kind);
+        if (ofKind.length === 0) continue;
+        const freshOfKind = await this.applyKind(db, kind, ofKind, now, alreadyProcessed, recorded);
+        fresh.push(...freshOfKind);
       }
-      await this.processedEvents.record(db, freshEvents, recorded, now);
+      await this.processedEvents.record(db, fresh, recorded, now);
       return { alreadyProcessed, recorded };
     });
   }
 
+  /** Checks, locks, decides and writes one kind's events; returns those not processed before. */
   private async applyKind(
     db: SqlConnection,
     kind: EntityKind,
     events: readonly SyncEvent[],
     now: Date,
+    alreadyProcessed: Map<string, RecordedOutcome>,
     recorded: Map<string, RecordedOutcome>,
-  ): Promise<void> {
+  ): Promise<SyncEvent[]> {
     const repository = this.repository(kind);
     const ids = [...new Set(events.map((event) => event.entityId))];
-    const locked = await this.versions.lock(db, kind, repository.table, ids, now);
+    const eventIds = [...new Set(events.map((event) => event.eventId))];
+    const lock = await this.versions.lock(db, kind, repository.table, ids, eventIds);
+    for (const [eventId, outcome] of lock.processed) alreadyProcessed.set(eventId, outcome);
+    const fresh = new Map<string, SyncEvent>();
+    for (const event of events) {
+      if (!lock.processed.has(event.eventId) && !fresh.has(event.eventId)) {
+        fresh.set(event.eventId, event);
+      }
+    }
+    if (fresh.size === 0) return [];
+    const freshEvents = [...fresh.values()];
+    const newIds = [...new Set(freshEvents.map((event) => event.entityId))].filter((id) =>
+      lock.unlocked.has(id),
+    );
+    await this.versions.insertLockRows(db, kind, newIds, now);
+
     const current = new Map<EntityKey, VersionState>();
-    for (const [id, state] of locked) current.set(entityKey(kind, id), state);
-    const plan = planApply(events, current);
+    for (const [id, state] of lock.states) current.set(entityKey(kind, id), state);
+    const plan = planApply(freshEvents, current);
     for (const [eventId, outcome] of plan.outcomes) recorded.set(eventId, outcome);
 
     const upserts: UpsertEvent[] = [];
@@ -85,7 +95,7 @@ export class SyncUnitOfWork {
     for (const winner of plan.winners) {
       if (winner.action === 'upsert') {
         upserts.push(winner);
-        if (locked.get(winner.entityId)?.hasRow === true) existing.push(winner.entityId);
+        if (lock.states.get(winner.entityId)?.hasRow === true) existing.push(winner.entityId);
       } else {
         deletes.push({ id: winner.entityId, version: winner.version });
       }
@@ -101,6 +111,7 @@ export class SyncUnitOfWork {
       await repository.delete(db, deletes);
       await this.versions.saveTombstones(db, kind, deletes, now);
     }
+    return freshEvents;
   }
 
   private repository(kind: EntityKind): CmsEntityRepository<EntityKind> {
