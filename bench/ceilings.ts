@@ -126,7 +126,7 @@ export async function dbCeiling(
   });
   let check: Connection | undefined;
   try {
-    const dbPid = databaseServerPid();
+    const dbPid = await databaseServerPid(admin);
     const cpuBefore = dbPid === undefined ? undefined : processCpuSeconds(dbPid);
     const before = await globalStatus(admin);
     const seconds = await replay(dataSource, lanes, connections);

@@ -285,7 +285,12 @@ class ModeRun {
     const statusBefore = await globalStatus(this.admin);
     const startedAt = Date.now();
     this.sink = await this.spawn(env);
-    const monitor = new RunMonitor(this.admin, this.database, this.sink, databaseServerPid());
+    const monitor = new RunMonitor(
+      this.admin,
+      this.database,
+      this.sink,
+      await databaseServerPid(this.admin),
+    );
     monitor.start();
     try {
       await this.sink.waitReady(() => this.isReady());

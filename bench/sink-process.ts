@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import type { Connection } from 'mysql2/promise';
 import { createServer } from 'node:net';
 
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -19,18 +20,20 @@ export function processCpuSeconds(pid: number): number | undefined {
   }
 }
 
-/** The local database server's pid (mariadbd or mysqld), found in /proc; undefined if none. */
-export function databaseServerPid(): number | undefined {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
-      if (comm === 'mariadbd' || comm === 'mysqld') return Number(entry);
-    } catch {
-      // Gone while we looked.
-    }
+/**
+ * The pid of the database server the bench talks to, from its own pid file (other mariadbd
+ * processes, private to tests, may run beside it); undefined if that file cannot be read.
+ */
+export async function databaseServerPid(admin: Connection): Promise<number | undefined> {
+  try {
+    const [rows] = await admin.query('SELECT @@pid_file AS file');
+    const file = (rows as { file: string }[])[0]?.file;
+    if (file === undefined) return undefined;
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
   }
-  return undefined;
 }
 
 /** A mode that did not come up: its exit code and the last of what it printed. */
