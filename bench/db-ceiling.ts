@@ -1,12 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { parseEvent } from '../src/domain/event-validation';
 import type { SyncEvent } from '../src/domain/sync-event';
-import { CustomerRepository } from '../src/persistence/customer.repository';
-import { EntityVersionRepository } from '../src/persistence/entity-version.repository';
-import { OrderRepository } from '../src/persistence/order.repository';
-import { ProcessedEventRepository } from '../src/persistence/processed-event.repository';
-import { ProductRepository } from '../src/persistence/product.repository';
-import { SyncUnitOfWork } from '../src/sync/sync-unit-of-work';
+import { unitOfWorkFor } from '../test/support/unit-of-work';
 import { type BenchEvent, envelope, type Kind } from './stream';
 
 /**
@@ -60,14 +55,7 @@ export async function replay(
   lanes: readonly SyncEvent[][][],
   connections: number,
 ): Promise<number> {
-  const unitOfWork = new SyncUnitOfWork(
-    dataSource,
-    new ProcessedEventRepository(),
-    new EntityVersionRepository(),
-    new ProductRepository(),
-    new CustomerRepository(),
-    new OrderRepository(),
-  );
+  const unitOfWork = unitOfWorkFor(dataSource);
   const queue = [...lanes];
   const started = performance.now();
   await Promise.all(

@@ -5,15 +5,12 @@ import { parseConfig } from '../src/config/app-config';
 import type { EntityKind } from '../src/domain/entity-kind';
 import { parseEvent } from '../src/domain/event-validation';
 import type { SyncEvent } from '../src/domain/sync-event';
-import { CustomerRepository } from '../src/persistence/customer.repository';
 import { dataSourceOptions } from '../src/persistence/data-source-options';
-import { EntityVersionRepository } from '../src/persistence/entity-version.repository';
-import { OrderRepository } from '../src/persistence/order.repository';
-import { ProcessedEventRepository } from '../src/persistence/processed-event.repository';
 import { ProductRepository } from '../src/persistence/product.repository';
 import { openDataSource } from '../src/persistence/schema';
 import { SqlConnection } from '../src/persistence/sql-connection';
-import { SyncUnitOfWork } from '../src/sync/sync-unit-of-work';
+import type { SyncUnitOfWork } from '../src/sync/sync-unit-of-work';
+import { unitOfWorkFor } from './support/unit-of-work';
 import { deletedEvent, orderEvent, productEvent, type TestEvent } from './support/events';
 
 const DB = { host: '127.0.0.1', port: 3306, user: 'root', password: '' };
@@ -57,14 +54,7 @@ describe('SyncUnitOfWork', () => {
       logging: false,
     });
     db = await createConnection({ ...DB, database, dateStrings: true, supportBigNumbers: true });
-    unitOfWork = new SyncUnitOfWork(
-      dataSource,
-      new ProcessedEventRepository(),
-      new EntityVersionRepository(),
-      new ProductRepository(),
-      new CustomerRepository(),
-      new OrderRepository(),
-    );
+    unitOfWork = unitOfWorkFor(dataSource);
   });
 
   afterAll(async () => {
