@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityKind } from '../domain/entity-kind';
 import type { RecordedOutcome } from '../domain/sync-outcome';
-import type { VersionState } from '../domain/version-rule';
+import { lastVersion, type VersionState } from '../domain/version-rule';
 import type { SqlConnection } from './sql-connection';
 
 /** A row of the lock statement: a processed_events hit, or a lock row with its entity's version. */
@@ -73,14 +73,11 @@ export class EntityVersionRepository {
       }
       const id = Number(row.entity_id);
       unlocked.delete(id);
-      const tombstone = Number(row.deleted) === NOT_DELETED ? 0 : Number(row.version);
-      const current = row.source_version === null ? 0 : Number(row.source_version);
-      if (tombstone === 0 && current === 0) continue;
-      states.set(id, {
-        version: Math.max(tombstone, current),
-        deleted: row.source_version === null,
-        hasRow: row.source_version !== null,
-      });
+      const state = lastVersion(
+        Number(row.deleted) === NOT_DELETED ? undefined : Number(row.version),
+        row.source_version === null ? undefined : Number(row.source_version),
+      );
+      if (state !== undefined) states.set(id, { ...state, hasRow: row.source_version !== null });
     }
     return { states, processed, unlocked };
   }
