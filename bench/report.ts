@@ -40,6 +40,8 @@ export interface ModeResult {
   secondsFromStartToLagZero?: number;
   /** Consumer CPU from the first commit to lag 0 (start-up excluded). */
   cpuSeconds?: number;
+  /** The database server's CPU over the same span: every client's work, ours by far the most. */
+  mariadbCpuSeconds?: number;
   cpuSecondsTotal?: number;
   peakRssMb?: number;
   peakDbConnections?: ConnectionPeaks;
@@ -91,6 +93,17 @@ function latencyCell(r: ModeResult): string {
   return `${fixed(l.p50Ms)} / ${fixed(l.p95Ms)} / ${fixed(l.p99Ms)}`;
 }
 
+/**
+ * The db-ceiling row a mode is compared with: per-event transactions for event mode, the
+ * batch chunks over the most connections for batch mode; none for the ceilings themselves.
+ */
+function dbCeilingFor(run: BenchRun, r: ModeResult): ModeResult | undefined {
+  const ceilings = run.modes.filter((m) => m.mode.startsWith('db-ceiling'));
+  if (r.mode === 'event') return ceilings.find((m) => m.mode.includes('per event'));
+  if (r.mode !== 'batch') return undefined;
+  return ceilings.filter((m) => m.mode.includes('chunks')).at(-1);
+}
+
 /** The table the README's performance section is copied from. */
 export function markdownTable(run: BenchRun): string {
   const latencyHeader = (() => {
@@ -98,10 +111,17 @@ export function markdownTable(run: BenchRun): string {
     return l ? `p50/p95/p99 ms @ ${l.rate}/s` : 'p50/p95/p99 ms';
   })();
   const lines = [
-    `| mode | events/s | CPU s | peak RSS MB | peak DB conns (busy) | statements/event | Redis hit % (bulk / latency run) | ${latencyHeader} | end state |`,
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    `| mode | events/s | of db-ceiling | CPU s | service µs/event | MariaDB µs/event | peak RSS MB | peak DB conns (busy) | statements/event | Redis hit % (bulk / latency run) | ${latencyHeader} | end state |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
+  const perEvent = (seconds: number | undefined, r: ModeResult) =>
+    seconds === undefined ? undefined : (seconds * 1e6) / r.events;
   for (const r of run.modes) {
+    const ceiling = dbCeilingFor(run, r);
+    const share =
+      ceiling?.eventsPerSecond === undefined || r.eventsPerSecond === undefined
+        ? '—'
+        : `${fixed((100 * r.eventsPerSecond) / ceiling.eventsPerSecond)}%`;
     const conns = r.peakDbConnections
       ? `${r.peakDbConnections.total} (${r.peakDbConnections.busy})`
       : '—';
@@ -109,7 +129,7 @@ export function markdownTable(run: BenchRun): string {
     const redis =
       r.redis === null ? 'no Redis' : r.redis ? `${fixed(100 * r.redis.hitRate, 1)}${live}` : '—';
     lines.push(
-      `| ${r.mode} | ${fixed(r.eventsPerSecond)} | ${fixed(r.cpuSeconds, 1)} | ${fixed(r.peakRssMb)} | ${conns} | ${fixed(r.statementsPerEvent, 2)} | ${redis} | ${latencyCell(r)} | ${endStateCell(r)} |`,
+      `| ${r.mode} | ${fixed(r.eventsPerSecond)} | ${share} | ${fixed(r.cpuSeconds, 1)} | ${fixed(perEvent(r.cpuSeconds, r), 1)} | ${fixed(perEvent(r.mariadbCpuSeconds, r), 1)} | ${fixed(r.peakRssMb)} | ${conns} | ${fixed(r.statementsPerEvent, 2)} | ${redis} | ${latencyCell(r)} | ${endStateCell(r)} |`,
     );
   }
   const events = run.modes[0]?.events ?? 0;

@@ -26,7 +26,8 @@ import {
   saveRun,
 } from './report';
 import { globalStatus, RunMonitor } from './run-monitor';
-import { SinkProcess, StartFailedError, freePort } from './sink-process';
+import { type CeilingSettings, consumerCeiling, dbCeiling } from './ceilings';
+import { SinkProcess, StartFailedError, databaseServerPid, freePort } from './sink-process';
 import { EventStream } from './stream';
 
 const BROKERS = '127.0.0.1:9092';
@@ -35,7 +36,7 @@ const REDIS = { host: '127.0.0.1', port: 6379 };
 const ROOT = resolve(__dirname, '..');
 const RESULTS_DIR = resolve(ROOT, 'bench/results');
 const PROFILES_DIR = resolve(RESULTS_DIR, 'profiles');
-const MODES = ['naive', 'event', 'batch'] as const;
+const MODES = ['consumer-ceiling', 'db-ceiling', 'naive', 'event', 'batch'] as const;
 type Mode = (typeof MODES)[number];
 /** A run whose lag has not moved for this long is reported as stalled. */
 const STALL_MS = 60_000;
@@ -63,7 +64,7 @@ interface Options {
 
 const USAGE = `usage: npm run bench -- [options]
   --events N               events to pre-produce per mode (default 200000; --quick 5000)
-  --modes a,b              of naive,event,batch (default all, in that order)
+  --modes a,b              of consumer-ceiling,db-ceiling,naive,event,batch (default all, in that order)
   --no-latency             skip the steady-rate latency run
   --latency-seconds S      length of the latency run (default 60; --quick 5)
   --latency-rate R         events/s of the latency run (default 2000; --quick 500)
@@ -284,7 +285,12 @@ class ModeRun {
     const statusBefore = await globalStatus(this.admin);
     const startedAt = Date.now();
     this.sink = await this.spawn(env);
-    const monitor = new RunMonitor(this.admin, this.database, this.sink);
+    const monitor = new RunMonitor(
+      this.admin,
+      this.database,
+      this.sink,
+      await databaseServerPid(this.admin),
+    );
     monitor.start();
     try {
       await this.sink.waitReady(() => this.isReady());
@@ -326,6 +332,7 @@ class ModeRun {
         result.eventsPerSecondToLagZero =
           options.events / Math.max(0.001, (lagZeroAt - first) / 1000);
         result.cpuSeconds = monitor.cpuBetween(first, lagZeroAt);
+        result.mariadbCpuSeconds = monitor.dbCpuBetween(first, lagZeroAt);
       }
       result.secondsFromStartToLagZero = (lagZeroAt - startedAt) / 1000;
       result.endState = await checkEndState(this.benchDb, stream.reference());
@@ -504,9 +511,35 @@ async function main(): Promise<void> {
     }
   }
 
+  const ceilings: CeilingSettings = {
+    brokers: BROKERS,
+    db: DB,
+    root: ROOT,
+    runId,
+    events: options.events,
+    partitions: options.partitions,
+    concurrency: options.concurrency,
+    batchMaxEvents: options.batchMaxEvents ?? parseConfig({}).sync.batchMaxEvents,
+    keep: options.keep,
+  };
   const results: ModeResult[] = [];
   for (const mode of options.modes) {
-    results.push(await new ModeRun(mode, options, runId, admin).run());
+    if (mode === 'consumer-ceiling') {
+      log('consumer-ceiling: kafkajs eachBatch, no-op and JSON.parse');
+      results.push(await consumerCeiling(ceilings, false), await consumerCeiling(ceilings, true));
+    } else if (mode === 'db-ceiling') {
+      log('db-ceiling: the unit of work replayed from memory');
+      for (const connections of [1, options.concurrency]) {
+        results.push(await dbCeiling(ceilings, admin, connections, ceilings.batchMaxEvents));
+      }
+      results.push(await dbCeiling(ceilings, admin, options.concurrency, 1));
+    } else {
+      results.push(await new ModeRun(mode, options, runId, admin).run());
+    }
+    const last = results.at(-1);
+    if (last && mode.endsWith('ceiling')) {
+      log(`${last.mode}: ${last.eventsPerSecond?.toFixed(0)} events/s ${last.error ?? ''}`);
+    }
   }
   await admin.end();
 

@@ -1,11 +1,40 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { Connection } from 'mysql2/promise';
 import { createServer } from 'node:net';
 
 const CLOCK_TICKS_PER_SECOND = 100;
 const START_DEADLINE_MS = 90_000;
 const STOP_DEADLINE_MS = 40_000;
 const OUTPUT_TAIL_CHARS = 4000;
+
+/** utime + stime of any process so far, in seconds; undefined once it is gone. */
+export function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which may itself contain spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The pid of the database server the bench talks to, from its own pid file (other mariadbd
+ * processes, private to tests, may run beside it); undefined if that file cannot be read.
+ */
+export async function databaseServerPid(admin: Connection): Promise<number | undefined> {
+  try {
+    const [rows] = await admin.query('SELECT @@pid_file AS file');
+    const file = (rows as { file: string }[])[0]?.file;
+    if (file === undefined) return undefined;
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** A mode that did not come up: its exit code and the last of what it printed. */
 export class StartFailedError extends Error {}
@@ -92,14 +121,12 @@ export class SinkProcess {
 
   /** utime + stime so far, in seconds; undefined once the process is gone. */
   cpuSeconds(): number | undefined {
-    try {
-      const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-      // Fields after the command name, which may itself contain spaces and parentheses.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-    } catch {
-      return undefined;
-    }
+    return processCpuSeconds(this.pid);
+  }
+
+  /** The first line printed that matches `pattern`, as its first group. */
+  printedValue(pattern: RegExp): string | undefined {
+    return pattern.exec(this.output)?.[1];
   }
 
   /** VmHWM: the most resident memory the process has had, in MB. */

@@ -3,6 +3,7 @@ import type { SyncEvent } from './sync-event';
 import {
   entityKey,
   isNewer,
+  lastVersion,
   newestPerEntity,
   planApply,
   type EntityKey,
@@ -352,5 +353,27 @@ describe('planApply: the end state depends only on the set of events', () => {
     expect(new Set(plan.winners.map((event) => entityKey(event.kind, event.entityId))).size).toBe(
       ENTITIES.length,
     );
+  });
+});
+
+describe('lastVersion', () => {
+  it('is undefined for an entity with neither a row nor a tombstone', () => {
+    expect(lastVersion(undefined, undefined)).toBeUndefined();
+  });
+
+  it("is the row's version for an entity never deleted", () => {
+    expect(lastVersion(undefined, 7)).toEqual({ version: 7, deleted: false });
+  });
+
+  it('is the tombstone for a deleted entity, so an older event stays stale', () => {
+    const state = lastVersion(10, undefined);
+    expect(state).toEqual({ version: 10, deleted: true });
+    expect(isNewer(state, 9)).toBe(false);
+    expect(isNewer(state, 11)).toBe(true);
+  });
+
+  it('is the row once a newer version brought a deleted entity back, whatever the tombstone', () => {
+    expect(lastVersion(10, 12)).toEqual({ version: 12, deleted: false });
+    expect(isNewer(lastVersion(10, 12), 11)).toBe(false);
   });
 });

@@ -12,6 +12,23 @@ export type EntityKey = `${EntityKind}:${number}`;
 
 export const entityKey = (kind: EntityKind, entityId: number): EntityKey => `${kind}:${entityId}`;
 
+/**
+ * An entity's last version from what the database keeps of it: its tombstone (the version of its
+ * last delete, if it was ever deleted) and its row's `source_version` (if it has a row). A
+ * tombstone stays when a newer version brings the entity back, so the greater one counts.
+ * Undefined for an entity never applied or deleted.
+ */
+export function lastVersion(
+  tombstone: number | undefined,
+  rowVersion: number | undefined,
+): VersionState | undefined {
+  if (tombstone === undefined && rowVersion === undefined) return undefined;
+  return {
+    version: Math.max(tombstone ?? 0, rowVersion ?? 0),
+    deleted: rowVersion === undefined,
+  };
+}
+
 /** Contract section 3: an event changes an entity only if its version is above the last one. */
 export function isNewer(current: VersionState | undefined, version: number): boolean {
   return current === undefined || version > current.version;

@@ -22,10 +22,9 @@ const HOUR_MS = 3_600_000;
  * PRUNE_INTERVAL_MS (contract section 3: they "may be pruned").
  *
  * Pruning is safe: once an event's row is gone, a replay of that old event is no longer caught
- * as a duplicate by `processed_events`, but the version rule still catches it —
- * `sync_entity_versions` keeps the last version applied or deleted for every entity and is never
- * pruned, so the replayed event's version is ≤ the stored one and it is recorded as stale,
- * changing no entity row.
+ * as a duplicate by `processed_events`, but the version rule still catches it — the entity
+ * row's `source_version`, or its tombstone in `sync_entity_versions` (never pruned), is at least
+ * the replayed event's version, so it is recorded as stale, changing no entity row.
  *
  * Several instances may prune at once; that is harmless (each DELETE removes what is left).
  * Within one instance, a run never starts while the previous one is still going.

@@ -1,36 +1,61 @@
-import type { EntityManager } from 'typeorm';
 import type { EntityKind } from '../domain/entity-kind';
 import type { EntityDataMap, UpsertEvent } from '../domain/sync-event';
-import { deleteWhereIn, insertRows, type SqlValue } from './sql';
-
-/** The columns every entity table ends with (contract section 3). */
-const SYNC_COLUMNS = ['source_version', 'source_occurred_at', 'synced_at'];
+import type { SqlConnection, SqlValue } from './sql-connection';
 
 /**
  * Writes one kind of entity: many rows per call, so one event and a whole batch share the path.
  * A subclass names its table and maps an event's data to its own columns, id first.
  */
 export abstract class CmsEntityRepository<K extends EntityKind> {
-  protected abstract readonly table: string;
+  abstract readonly table: string;
   protected abstract readonly columns: readonly string[];
   protected abstract values(data: EntityDataMap[K]): SqlValue[];
 
+  private columnList: string[] | undefined;
+  private onDuplicate: string | undefined;
+
+  /**
+   * Inserts or replaces the rows. The version rule stands in the statement too: a row whose
+   * `source_version` is not below the event's keeps every column, so a writer that lost a race
+   * it did not lock against cannot go back in time. `source_version` is assigned last because
+   * MySQL evaluates the assignments in order and the guards read its old value.
+   */
   async upsert(
-    em: EntityManager,
+    db: SqlConnection,
     events: readonly UpsertEvent<K>[],
     syncedAt: Date,
   ): Promise<void> {
-    const columns = [...this.columns, ...SYNC_COLUMNS];
-    const rows = events.map((event) => [
-      ...this.values(event.data as EntityDataMap[K]),
-      event.version,
-      event.occurredAt,
-      syncedAt,
-    ]);
-    await insertRows(em, this.table, columns, rows, columns.slice(1));
+    if (this.columnList === undefined || this.onDuplicate === undefined) {
+      const guarded = [...this.columns.slice(1), 'source_occurred_at', 'synced_at'];
+      this.columnList = [...this.columns, 'source_version', 'source_occurred_at', 'synced_at'];
+      this.onDuplicate = [
+        ...guarded.map(
+          (c) => `${c} = IF(VALUES(source_version) > source_version, VALUES(${c}), ${c})`,
+        ),
+        'source_version = GREATEST(source_version, VALUES(source_version))',
+      ].join(', ');
+    }
+    const rows: SqlValue[][] = new Array<SqlValue[]>(events.length);
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i] as UpsertEvent<K>;
+      const row = this.values(event.data as EntityDataMap[K]);
+      row.push(event.version, event.occurredAt, syncedAt);
+      rows[i] = row;
+    }
+    await db.insertRows(this.table, this.columnList, rows, this.onDuplicate);
   }
 
-  async delete(em: EntityManager, ids: readonly number[]): Promise<void> {
-    await deleteWhereIn(em, this.table, 'id', ids);
+  /** Deletes rows whose version is below the delete's (the rows are locked by the version lock). */
+  async delete(
+    db: SqlConnection,
+    deletes: readonly { id: number; version: number }[],
+  ): Promise<void> {
+    if (deletes.length === 0) return;
+    const where = deletes.map(() => '(id = ? AND source_version < ?)').join(' OR ');
+    await db.query(
+      this.table,
+      `DELETE FROM ${this.table} WHERE ${where}`,
+      deletes.flatMap((d) => [d.id, d.version]),
+    );
   }
 }

@@ -1,88 +1,117 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import type { EntityKind } from '../domain/entity-kind';
-import { entityKey, type EntityKey, type VersionState } from '../domain/version-rule';
-import type { SyncEvent } from '../domain/sync-event';
-import { insertRows } from './sql';
+import type { RecordedOutcome } from '../domain/sync-outcome';
+import { lastVersion, type VersionState } from '../domain/version-rule';
+import type { SqlConnection } from './sql-connection';
 
-interface EntityRef {
-  readonly kind: EntityKind;
-  readonly entityId: number;
+/** A row of the lock statement: a processed_events hit, or a lock row with its entity's version. */
+interface LockRow {
+  processed: number;
+  event_id: string | null;
+  outcome: string | null;
+  entity_id: number | null;
+  version: number | null;
+  deleted: number | null;
+  source_version: number | null;
 }
 
-interface VersionRow {
-  entity: EntityKind;
-  entity_id: number;
-  version: number;
-  deleted: number;
+export interface LockResult {
+  readonly states: ReadonlyMap<number, LockedEntity>;
+  /** Events recorded before, with their outcome: duplicates. */
+  readonly processed: ReadonlyMap<string, RecordedOutcome>;
+  /** Entities without a lock row yet. */
+  readonly unlocked: ReadonlySet<number>;
+}
+
+/** What the lock found for one entity: the version rule's input, and whether its row exists. */
+export interface LockedEntity extends VersionState {
+  readonly hasRow: boolean;
 }
 
 const TABLE = 'sync_entity_versions';
-/** A row that exists only to be locked: no version was applied to it yet. */
-const UNVERSIONED = 0;
+const COLUMNS = ['entity', 'entity_id', 'version', 'deleted', 'updated_at'];
+/** A lock row of an entity never deleted: its version lives in the entity row. */
+const NOT_DELETED = 0;
 
+/**
+ * `sync_entity_versions` holds one row per entity ever synced: the row every writer of that
+ * entity locks first, so writers of one entity take turns. It is written only when an entity is
+ * first seen (version 0, deleted 0) and when one is deleted (its tombstone: the delete's version,
+ * deleted 1, kept when the entity comes back). An entity's last version is the greater of its
+ * tombstone and its row's `source_version`.
+ */
 @Injectable()
 export class EntityVersionRepository {
   /**
-   * Locks the version rows of the given entities until the transaction ends and returns their
-   * state. A missing row is inserted as a placeholder so that there is a row to lock; if another
-   * transaction inserts the same one concurrently, this throws DuplicateKeyError after that one
-   * commits, and the retry sees its version.
+   * Locks the lock rows of the given entities of one kind until the transaction ends and
+   * returns each one's last version (read with its entity row's version), and in the same round
+   * trip which of `eventIds` processed_events holds already (the database's duplicate check).
+   * Entities without a lock row are in `unlocked`: give them one with `insertLockRows`.
    */
-  async lock(em: EntityManager, refs: readonly EntityRef[]): Promise<Map<EntityKey, VersionState>> {
-    const unique = new Map<EntityKey, EntityRef>();
-    for (const ref of refs) unique.set(entityKey(ref.kind, ref.entityId), ref);
-    const sorted = [...unique.values()].sort(
-      (a, b) => a.kind.localeCompare(b.kind) || a.entityId - b.entityId,
-    );
-    if (sorted.length === 0) return new Map();
-
-    // One indexed IN list per kind (a Kafka batch carries one), so only these rows get locked.
-    const rows: VersionRow[] = [];
-    for (const kind of new Set(sorted.map((ref) => ref.kind))) {
-      const ids = sorted.filter((ref) => ref.kind === kind).map((ref) => ref.entityId);
-      rows.push(
-        ...(await em.query<VersionRow[]>(
-          `SELECT entity, entity_id, version, deleted FROM ${TABLE} WHERE entity = ? AND entity_id IN (?) FOR UPDATE`,
-          [kind, ids],
-        )),
-      );
-    }
-    const states = new Map<EntityKey, VersionState>();
-    for (const row of rows) {
-      if (row.version !== UNVERSIONED) {
-        states.set(entityKey(row.entity, Number(row.entity_id)), {
-          version: Number(row.version),
-          deleted: row.deleted === 1,
-        });
-      }
-    }
-    const found = new Set(rows.map((row) => entityKey(row.entity, Number(row.entity_id))));
-    const missing = sorted.filter((ref) => !found.has(entityKey(ref.kind, ref.entityId)));
-    const now = new Date();
-    await insertRows(
-      em,
+  async lock(
+    db: SqlConnection,
+    kind: EntityKind,
+    entityTable: string,
+    ids: readonly number[],
+    eventIds: readonly string[],
+  ): Promise<LockResult> {
+    const states = new Map<number, LockedEntity>();
+    const processed = new Map<string, RecordedOutcome>();
+    if (ids.length === 0) return { states, processed, unlocked: new Set() };
+    // One indexed IN list per table, so only these rows get locked (in key order).
+    const rows = await db.query<LockRow[]>(
       TABLE,
-      ['entity', 'entity_id', 'version', 'deleted', 'updated_at'],
-      missing.map((ref) => [ref.kind, ref.entityId, UNVERSIONED, false, now]),
+      `(SELECT 1 AS processed, event_id, outcome, NULL AS entity_id, NULL AS version, NULL AS deleted, NULL AS source_version FROM processed_events WHERE event_id IN (?))` +
+        ` UNION ALL (SELECT 0, NULL, NULL, v.entity_id, v.version, v.deleted, e.source_version FROM ${TABLE} v LEFT JOIN ${entityTable} e ON e.id = v.entity_id WHERE v.entity = ? AND v.entity_id IN (?) FOR UPDATE)`,
+      [eventIds, kind, ids],
     );
-    return states;
+    const unlocked = new Set(ids);
+    for (const row of rows) {
+      if (row.processed === 1) {
+        processed.set(String(row.event_id), row.outcome as RecordedOutcome);
+        continue;
+      }
+      const id = Number(row.entity_id);
+      unlocked.delete(id);
+      const state = lastVersion(
+        Number(row.deleted) === NOT_DELETED ? undefined : Number(row.version),
+        row.source_version === null ? undefined : Number(row.source_version),
+      );
+      if (state !== undefined) states.set(id, { ...state, hasRow: row.source_version !== null });
+    }
+    return { states, processed, unlocked };
   }
 
-  /** Stores the versions the winners applied; their rows are locked by `lock` already. */
-  async save(em: EntityManager, winners: readonly SyncEvent[], now: Date): Promise<void> {
-    await insertRows(
-      em,
+  /**
+   * Gives entities seen for the first time their lock row. If another transaction inserts the
+   * same one concurrently, this throws DuplicateKeyError after that one commits, and the retry
+   * sees its version.
+   */
+  async insertLockRows(
+    db: SqlConnection,
+    kind: EntityKind,
+    ids: readonly number[],
+    now: Date,
+  ): Promise<void> {
+    await db.insertRows(
       TABLE,
-      ['entity', 'entity_id', 'version', 'deleted', 'updated_at'],
-      winners.map((event) => [
-        event.kind,
-        event.entityId,
-        event.version,
-        event.action === 'delete',
-        now,
-      ]),
-      ['version', 'deleted', 'updated_at'],
+      COLUMNS,
+      ids.map((id) => [kind, id, 0, false, now]),
+    );
+  }
+
+  /** Records the tombstones of deleted entities; their rows are locked by `lock` already. */
+  async saveTombstones(
+    db: SqlConnection,
+    kind: EntityKind,
+    deletes: readonly { id: number; version: number }[],
+    now: Date,
+  ): Promise<void> {
+    await db.insertRows(
+      TABLE,
+      COLUMNS,
+      deletes.map((d) => [kind, d.id, d.version, true, now]),
+      'version = VALUES(version), deleted = 1, updated_at = VALUES(updated_at)',
     );
   }
 }

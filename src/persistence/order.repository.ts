@@ -1,15 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import type { OrderData, UpsertEvent } from '../domain/sync-event';
 import { CmsEntityRepository } from './cms-entity.repository';
-import { deleteWhereIn, insertRows, type SqlValue } from './sql';
+import type { SqlConnection, SqlValue } from './sql-connection';
 
 const ITEMS_TABLE = 'cms_order_items';
 const ITEM_COLUMNS = ['order_id', 'line_no', 'product_id', 'quantity', 'unit_price'];
 
 @Injectable()
 export class OrderRepository extends CmsEntityRepository<'order'> {
-  protected readonly table = 'cms_orders';
+  readonly table = 'cms_orders';
   protected readonly columns = [
     'id',
     'customer_id',
@@ -23,33 +22,36 @@ export class OrderRepository extends CmsEntityRepository<'order'> {
     return [d.id, d.customerId, d.status, d.currency, d.totalAmount, d.placedAt];
   }
 
-  /** An applied order event replaces the order's whole item set. */
-  override async upsert(
-    em: EntityManager,
+  /**
+   * An applied order event replaces the order's whole item set. `existing` are the orders that
+   * had a row: only they can have items to remove.
+   */
+  async upsertWithItems(
+    db: SqlConnection,
     events: readonly UpsertEvent<'order'>[],
+    existing: readonly number[],
     syncedAt: Date,
   ): Promise<void> {
-    await super.upsert(em, events, syncedAt);
-    await deleteWhereIn(
-      em,
-      ITEMS_TABLE,
-      'order_id',
-      events.map((event) => event.entityId),
-    );
-    const items = events.flatMap((event) =>
-      event.data.items.map((item, lineNo) => [
-        event.entityId,
-        lineNo,
-        item.productId,
-        item.quantity,
-        item.unitPrice,
-      ]),
-    );
-    await insertRows(em, ITEMS_TABLE, ITEM_COLUMNS, items);
+    await this.upsert(db, events, syncedAt);
+    await db.deleteWhereIn(ITEMS_TABLE, 'order_id', existing);
+    const items: SqlValue[][] = [];
+    for (const event of events) {
+      event.data.items.forEach((item, lineNo) =>
+        items.push([event.entityId, lineNo, item.productId, item.quantity, item.unitPrice]),
+      );
+    }
+    await db.insertRows(ITEMS_TABLE, ITEM_COLUMNS, items);
   }
 
-  override async delete(em: EntityManager, ids: readonly number[]): Promise<void> {
-    await deleteWhereIn(em, ITEMS_TABLE, 'order_id', ids);
-    await super.delete(em, ids);
+  override async delete(
+    db: SqlConnection,
+    deletes: readonly { id: number; version: number }[],
+  ): Promise<void> {
+    await db.deleteWhereIn(
+      ITEMS_TABLE,
+      'order_id',
+      deletes.map((d) => d.id),
+    );
+    await super.delete(db, deletes);
   }
 }

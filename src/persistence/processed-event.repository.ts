@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { RecordedOutcome } from '../domain/sync-outcome';
 import type { SyncEvent } from '../domain/sync-event';
-import { insertRows } from './sql';
+import type { SqlConnection } from './sql-connection';
 
+const TABLE = 'processed_events';
 const COLUMNS = [
   'event_id',
   'event_type',
@@ -18,19 +19,6 @@ const COLUMNS = [
 
 @Injectable()
 export class ProcessedEventRepository {
-  /** Which of `eventIds` were recorded before, and how: the database half of the idempotency check. */
-  async findProcessed(
-    em: EntityManager,
-    eventIds: readonly string[],
-  ): Promise<Map<string, RecordedOutcome>> {
-    if (eventIds.length === 0) return new Map();
-    const rows: { event_id: string; outcome: RecordedOutcome }[] = await em.query(
-      'SELECT event_id, outcome FROM processed_events WHERE event_id IN (?)',
-      [eventIds],
-    );
-    return new Map(rows.map((row) => [row.event_id, row.outcome]));
-  }
-
   /**
    * Deletes rows processed before `olderThan`, `batchSize` at a time on the processed_at index,
    * each batch its own short autocommit statement, so no lock is held for long. Returns how
@@ -60,14 +48,13 @@ export class ProcessedEventRepository {
    * one of them first makes this throw DuplicateKeyError, which rolls the whole change back.
    */
   async record(
-    em: EntityManager,
+    db: SqlConnection,
     events: readonly SyncEvent[],
     outcomes: ReadonlyMap<string, RecordedOutcome>,
     processedAt: Date,
   ): Promise<void> {
-    await insertRows(
-      em,
-      'processed_events',
+    await db.insertRows(
+      TABLE,
       COLUMNS,
       events.map((event) => [
         event.eventId,

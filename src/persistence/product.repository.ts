@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { ProductData } from '../domain/sync-event';
 import { CmsEntityRepository } from './cms-entity.repository';
-import type { SqlValue } from './sql';
+import type { SqlValue } from './sql-connection';
 
 @Injectable()
 export class ProductRepository extends CmsEntityRepository<'product'> {
-  protected readonly table = 'cms_products';
+  readonly table = 'cms_products';
   protected readonly columns = [
     'id',
     'sku',

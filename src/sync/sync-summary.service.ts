@@ -14,9 +14,10 @@ export class SyncSummaryService implements OnModuleDestroy {
   private tally = new Map<string, number>();
   private readonly timer = setInterval(() => this.flush(), SUMMARY_INTERVAL_MS).unref();
 
-  add(kind: EntityKind, outcome: SyncOutcome): void {
+  add(kind: EntityKind, outcome: SyncOutcome, count = 1): void {
+    if (count === 0) return;
     const key = `${kind}.${outcome}`;
-    this.tally.set(key, (this.tally.get(key) ?? 0) + 1);
+    this.tally.set(key, (this.tally.get(key) ?? 0) + count);
   }
 
   private flush(): void {

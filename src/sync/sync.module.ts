@@ -8,11 +8,18 @@ import { OrderEventsController } from './order-events.controller';
 import { ProductEventsController } from './product-events.controller';
 import { SyncSummaryService } from './sync-summary.service';
 import { SyncService } from './sync.service';
+import { SyncUnitOfWork } from './sync-unit-of-work';
 
 @Module({
   imports: [PersistenceModule, IdempotencyModule],
   controllers: [ProductEventsController, CustomerEventsController, OrderEventsController],
-  providers: [SyncService, SyncSummaryService, DeadLetterService, DeadLetterProducer],
+  providers: [
+    SyncService,
+    SyncUnitOfWork,
+    SyncSummaryService,
+    DeadLetterService,
+    DeadLetterProducer,
+  ],
   exports: [SyncService],
 })
 export class SyncModule {}

@@ -1,56 +1,37 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.constants';
 import { UnexpectedError } from '../common/errors/unexpected.error';
 import type { SyncError } from '../common/errors/sync.error';
-import { ProcessedEventCacheRepository } from '../idempotency/processed-event-cache.repository';
+import {
+  type CacheEntry,
+  ProcessedEventCacheRepository,
+} from '../idempotency/processed-event-cache.repository';
 import { MetricsService } from '../metrics/metrics.service';
-import type { CmsEntityRepository } from '../persistence/cms-entity.repository';
-import { CustomerRepository } from '../persistence/customer.repository';
-import { EntityVersionRepository } from '../persistence/entity-version.repository';
-import { OrderRepository } from '../persistence/order.repository';
-import { ProcessedEventRepository } from '../persistence/processed-event.repository';
-import { ProductRepository } from '../persistence/product.repository';
 import { DeadLetterService } from './dead-letter.service';
-import { ENTITY_KINDS, type EntityKind } from '../domain/entity-kind';
+import type { EntityKind } from '../domain/entity-kind';
 import { parseEvent } from '../domain/event-validation';
-import type { RecordedOutcome, SyncOutcome } from '../domain/sync-outcome';
-import type { BatchControl, IncomingMessage, SyncEvent, UpsertEvent } from '../domain/sync-event';
-import { planApply } from '../domain/version-rule';
+import { SYNC_OUTCOMES, type SyncOutcome } from '../domain/sync-outcome';
+import type { BatchControl, IncomingMessage, SyncEvent } from '../domain/sync-event';
 import { retryUntilDone, type RetryOptions } from './retry';
 import { SyncSummaryService } from './sync-summary.service';
+import { SyncUnitOfWork, type UnitOfWorkResult } from './sync-unit-of-work';
 
 export type Heartbeat = () => Promise<void>;
-
-/** What one transaction found: events recorded before, and events it recorded now. */
-interface TransactionResult {
-  readonly alreadyProcessed: ReadonlyMap<string, RecordedOutcome>;
-  readonly recorded: ReadonlyMap<string, RecordedOutcome>;
-}
 
 @Injectable()
 export class SyncService implements OnModuleDestroy {
   private readonly logger = new Logger(SyncService.name);
   private readonly stopping = new AbortController();
-  private readonly repositories: { [K in EntityKind]: CmsEntityRepository<K> };
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly processedEvents: ProcessedEventRepository,
-    private readonly versions: EntityVersionRepository,
+    private readonly unitOfWork: SyncUnitOfWork,
     private readonly cache: ProcessedEventCacheRepository,
     private readonly deadLetters: DeadLetterService,
     private readonly metrics: MetricsService,
     private readonly summary: SyncSummaryService,
-    products: ProductRepository,
-    customers: CustomerRepository,
-    orders: OrderRepository,
-  ) {
-    this.repositories = { product: products, customer: customers, order: orders };
-  }
+  ) {}
 
   /**
    * Handles one Kafka message and resolves only once it is applied, found duplicate or stale, or
@@ -140,23 +121,26 @@ export class SyncService implements OnModuleDestroy {
     outcomes: readonly SyncOutcome[],
     seconds: number,
   ): void {
-    const debug = Logger.isLevelEnabled('debug');
+    const counts = { applied: 0, duplicate: 0, stale: 0, invalid: 0 };
+    for (const outcome of outcomes) counts[outcome]++;
+    for (const outcome of SYNC_OUTCOMES) {
+      this.metrics.recordEvents(kind, outcome, counts[outcome], seconds);
+      this.summary.add(kind, outcome, counts[outcome]);
+    }
+    if (!Logger.isLevelEnabled('debug')) return;
     outcomes.forEach((outcome, i) => {
-      this.metrics.recordEvent(kind, outcome, seconds);
-      this.summary.add(kind, outcome);
       const message = messages[i];
-      if (debug && message !== undefined) {
-        const entry = parsed[i];
-        this.logger.debug({
-          msg: 'event handled',
-          eventId: entry === undefined || entry === 'invalid' ? null : entry.eventId,
-          topic: message.topic,
-          partition: message.partition,
-          offset: message.offset,
-          outcome,
-          durationMs: Math.round(seconds * 1000),
-        });
-      }
+      if (message === undefined) return;
+      const entry = parsed[i];
+      this.logger.debug({
+        msg: 'event handled',
+        eventId: entry === undefined || entry === 'invalid' ? null : entry.eventId,
+        topic: message.topic,
+        partition: message.partition,
+        offset: message.offset,
+        outcome,
+        durationMs: Math.round(seconds * 1000),
+      });
     });
   }
 
@@ -171,52 +155,11 @@ export class SyncService implements OnModuleDestroy {
     const misses = events.filter((event) => !cached.has(event.eventId));
     if (misses.length === 0) return outcomes;
 
-    const result = await this.applyInTransaction(misses);
+    const result = await this.unitOfWork.apply(misses);
     for (const eventId of result.alreadyProcessed.keys()) outcomes.set(eventId, 'duplicate');
     for (const [eventId, outcome] of result.recorded) outcomes.set(eventId, outcome);
-    await this.remember(misses, result);
+    this.remember(misses, result);
     return outcomes;
-  }
-
-  /** The unit of work: one transaction on one pooled connection, owned here and only here. */
-  private applyInTransaction(events: readonly SyncEvent[]): Promise<TransactionResult> {
-    // Connections run READ COMMITTED (see openDataSource): the locking reads see the latest commits.
-    return this.dataSource.transaction(async (em) => {
-      const alreadyProcessed = await this.processedEvents.findProcessed(
-        em,
-        events.map((event) => event.eventId),
-      );
-      const fresh = [...new Map(events.map((event) => [event.eventId, event])).values()].filter(
-        (event) => !alreadyProcessed.has(event.eventId),
-      );
-      if (fresh.length === 0) return { alreadyProcessed, recorded: new Map() };
-
-      const now = new Date();
-      const current = await this.versions.lock(em, fresh);
-      const plan = planApply(fresh, current);
-      await this.writeChanges(em, plan.winners, now);
-      await this.versions.save(em, plan.winners, now);
-      await this.processedEvents.record(em, fresh, plan.outcomes, now);
-      return { alreadyProcessed, recorded: plan.outcomes };
-    });
-  }
-
-  private async writeChanges(
-    em: EntityManager,
-    winners: readonly SyncEvent[],
-    now: Date,
-  ): Promise<void> {
-    for (const kind of ENTITY_KINDS) {
-      const ofKind = winners.filter((event) => event.kind === kind);
-      if (ofKind.length === 0) continue;
-      const repository = this.repositories[kind] as CmsEntityRepository<EntityKind>;
-      const upserts = ofKind.filter((event): event is UpsertEvent => event.action === 'upsert');
-      await repository.upsert(em, upserts, now);
-      await repository.delete(
-        em,
-        ofKind.filter((event) => event.action === 'delete').map((event) => event.entityId),
-      );
-    }
   }
 
   /** Redis lookups that fail count as misses: the database check still stands behind them. */
@@ -233,17 +176,22 @@ export class SyncService implements OnModuleDestroy {
     }
   }
 
-  private async remember(events: readonly SyncEvent[], result: TransactionResult): Promise<void> {
-    const entries = events.flatMap((event) => {
+  /**
+   * Fills the cache after the commit without holding up the offset: Redis is a cache, and an
+   * entry that never arrives costs one database double-check on a redelivery. A failure counts
+   * against the circuit breaker (which warns when it opens) and is logged at debug.
+   */
+  private remember(events: readonly SyncEvent[], result: UnitOfWorkResult): void {
+    const entries: CacheEntry[] = [];
+    for (const event of events) {
       const outcome =
         result.recorded.get(event.eventId) ?? result.alreadyProcessed.get(event.eventId);
-      return outcome === undefined ? [] : [{ eventId: event.eventId, kind: event.kind, outcome }];
-    });
-    try {
-      await this.cache.markProcessed(entries);
-    } catch (err) {
-      this.logger.debug(`idempotency cache not updated: ${(err as Error).message}`);
+      if (outcome !== undefined)
+        entries.push({ eventId: event.eventId, kind: event.kind, outcome });
     }
+    this.cache.markProcessed(entries).catch((err: unknown) => {
+      this.logger.debug(`idempotency cache not updated: ${(err as Error).message}`);
+    });
   }
 
   private retryOptions(kind: EntityKind, heartbeat: Heartbeat): RetryOptions {

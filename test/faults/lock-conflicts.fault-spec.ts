@@ -13,9 +13,9 @@ const IN_ALL = `(${Array.from({ length: 40 }, (_, i) => i + 1).join(',')})`;
  * Fault 6: a lock wait timeout and a deadlock forced on the service's own transactions, on a
  * private mariadbd whose innodb_lock_wait_timeout is 2 s (the test's own sessions wait longer).
  * - Lock wait timeout: the test holds the version rows of hot products FOR UPDATE.
- * - Deadlock: the service locks a product's version row, then writes its cms_products row; the
- *   test locks the cms_products rows first, waits until the service blocks on one, then asks for
- *   the version rows: a cycle. The test's transaction first updates ballast rows so that InnoDB,
+ * - Deadlock: the service locks a product's version row, then its cms_products row (in the same
+ *   locking read, or when it writes it); the test locks the cms_products rows first, waits until
+ *   the service blocks on one, then asks for the version rows: a cycle. The test's transaction first updates ballast rows so that InnoDB,
  *   which rolls back the lighter transaction, picks the service's.
  */
 describe.each(syncModes())('fault 6, deadlock and lock wait timeout (SYNC_MODE=%s)', (mode) => {
@@ -66,10 +66,12 @@ describe.each(syncModes())('fault 6, deadlock and lock wait timeout (SYNC_MODE=%
       const blocked = await waitFor(
         'a service transaction waiting for a lock',
         async () => {
-          // Every product row is ours: a service upsert of one running this long waits for us.
+          // Every product row is ours: a service lock read or upsert of one running this long
+          // waits for us.
           const [rows] = await db.query<RowDataPacket[]>(
             `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST
-              WHERE DB = ? AND ID <> ? AND INFO LIKE 'INSERT INTO cms_products%' AND TIME_MS > 100`,
+              WHERE DB = ? AND ID <> ? AND TIME_MS > 100
+                AND (INFO LIKE 'INSERT INTO cms_products%' OR INFO LIKE '%LEFT JOIN cms_products%')`,
             [run.database, self],
           );
           return Number(rows[0]?.n) > 0;

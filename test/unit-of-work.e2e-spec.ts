@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import { createConnection, type Connection } from 'mysql2/promise';
+import type { DataSource } from 'typeorm';
+import { parseConfig } from '../src/config/app-config';
+import type { EntityKind } from '../src/domain/entity-kind';
+import { parseEvent } from '../src/domain/event-validation';
+import type { SyncEvent } from '../src/domain/sync-event';
+import { dataSourceOptions } from '../src/persistence/data-source-options';
+import { ProductRepository } from '../src/persistence/product.repository';
+import { openDataSource } from '../src/persistence/schema';
+import { SqlConnection } from '../src/persistence/sql-connection';
+import type { SyncUnitOfWork } from '../src/sync/sync-unit-of-work';
+import { unitOfWorkFor } from './support/unit-of-work';
+import { deletedEvent, orderEvent, productEvent, type TestEvent } from './support/events';
+
+const DB = { host: '127.0.0.1', port: 3306, user: 'root', password: '' };
+
+/**
+ * The unit of work's SQL against a real MariaDB, two connections racing on one entity: the
+ * version lock, the guarded upsert and delete, and the tombstones that only deletes leave.
+ * No Kafka here: events are parsed from the same JSON a producer would send.
+ */
+describe('SyncUnitOfWork', () => {
+  const database = `cms_sync_test_uow_${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  let dataSource: DataSource;
+  let db: Connection;
+  let unitOfWork: SyncUnitOfWork;
+  let offset = 0;
+
+  const parsed = (kind: EntityKind, event: TestEvent): SyncEvent =>
+    parseEvent(kind, {
+      topic: `test.${kind}`,
+      partition: 0,
+      offset: String(offset++),
+      key: null,
+      value: Buffer.from(JSON.stringify(event)),
+    });
+  const product = (id: number, version: number) => parsed('product', productEvent(id, version));
+  const deleted = (kind: EntityKind, id: number, version: number) =>
+    parsed(kind, deletedEvent(kind, id, version));
+  const rows = async (sql: string, params: unknown[] = []) =>
+    (await db.query(sql, params))[0] as Record<string, unknown>[];
+  const outcome = async (event: SyncEvent) =>
+    (await rows('SELECT outcome FROM processed_events WHERE event_id = ?', [event.eventId]))[0]
+      ?.outcome;
+
+  beforeAll(async () => {
+    dataSource = await openDataSource({
+      ...dataSourceOptions(
+        parseConfig({ DB_HOST: DB.host, DB_DATABASE: database, DB_CONNECTION_POOL_SIZE: '4' }).db,
+      ),
+      migrationsRun: true,
+      logger: 'simple-console',
+      logging: false,
+    });
+    db = await createConnection({ ...DB, database, dateStrings: true, supportBigNumbers: true });
+    unitOfWork = unitOfWorkFor(dataSource);
+  });
+
+  afterAll(async () => {
+    await db?.query(`DROP DATABASE IF EXISTS \`${database}\``);
+    await db?.end();
+    await dataSource?.destroy();
+  });
+
+  /** Applies one event, retrying as the service does when a concurrent writer won a key. */
+  const apply = async (events: SyncEvent[]) => {
+    for (;;) {
+      try {
+        return await unitOfWork.apply(events);
+      } catch (err) {
+        if ((err as { retriable?: boolean }).retriable !== true && !isDeadlock(err)) throw err;
+      }
+    }
+  };
+  const isDeadlock = (err: unknown) =>
+    /ER_LOCK_DEADLOCK/.test(String((err as { driverError?: { code?: string } }).driverError?.code));
+
+  it('two connections racing on one new product: the higher version wins, the other is stale', async () => {
+    // Sends versions 3 and 5 of each product id 100..119 at once on two connections.
+    for (let id = 100; id < 120; id++) {
+      const older = product(id, 3);
+      const newer = product(id, 5);
+      await Promise.all([apply([older]), apply([newer])]);
+      const [row] = await rows('SELECT source_version FROM cms_products WHERE id = ?', [id]);
+      expect(Number(row?.source_version)).toBe(5);
+      expect(await outcome(newer)).toBe('applied');
+      // Older first: applied then overwritten; newer first: stale. Never applied after newer.
+      expect(['applied', 'stale']).toContain(await outcome(older));
+    }
+    // Only first sightings wrote the lock table: no version rows for entities not deleted.
+    expect(
+      await rows(
+        'SELECT version, deleted FROM sync_entity_versions WHERE entity_id BETWEEN 100 AND 119',
+      ),
+    ).toEqual(Array.from({ length: 20 }, () => ({ version: 0, deleted: 0 })));
+  });
+
+  it('a delete racing a stale create of a new product leaves no row, and its tombstone', async () => {
+    // Sends, at once on two connections, product 200+i version 4 and its delete at version 10.
+    for (let id = 200; id < 220; id++) {
+      await Promise.all([apply([product(id, 4)]), apply([deleted('product', id, 10)])]);
+      expect(await rows('SELECT id FROM cms_products WHERE id = ?', [id])).toEqual([]);
+      expect(
+        await rows(
+          'SELECT version, deleted FROM sync_entity_versions WHERE entity = ? AND entity_id = ?',
+          ['product', id],
+        ),
+      ).toEqual([{ version: 10, deleted: 1 }]);
+    }
+  });
+
+  it('after a delete a stale update stays out and a newer one brings the row back', async () => {
+    // Sends product 300 v2, its delete v6, a stale v4, then v8; and order 300 v2, delete v4.
+    await apply([product(300, 2)]);
+    await apply([deleted('product', 300, 6)]);
+    const stale = product(300, 4);
+    await apply([stale]);
+    expect(await outcome(stale)).toBe('stale');
+    expect(await rows('SELECT id FROM cms_products WHERE id = 300')).toEqual([]);
+    await apply([product(300, 8)]);
+    expect(await rows('SELECT source_version FROM cms_products WHERE id = 300')).toEqual([
+      { source_version: 8 },
+    ]);
+
+    await apply([parsed('order', orderEvent(300, 2))]);
+    expect(await rows('SELECT line_no FROM cms_order_items WHERE order_id = 300')).toHaveLength(2);
+    await apply([deleted('order', 300, 4)]);
+    expect(await rows('SELECT id FROM cms_orders WHERE id = 300')).toEqual([]);
+    expect(await rows('SELECT line_no FROM cms_order_items WHERE order_id = 300')).toEqual([]);
+  });
+
+  it('the upsert and the delete guard the version themselves, without the lock', async () => {
+    // Writes product 400 v9, then straight through the repository an older v7 and a delete at v8.
+    await apply([product(400, 9)]);
+    const older = product(400, 7);
+    await dataSource.transaction(async (em) => {
+      const sql = SqlConnection.of(em);
+      await new ProductRepository().upsert(sql, [older as never], new Date());
+      await new ProductRepository().delete(sql, [{ id: 400, version: 8 }]);
+    });
+    expect(await rows('SELECT source_version, stock FROM cms_products WHERE id = 400')).toEqual([
+      { source_version: 9, stock: 9 },
+    ]);
+  });
+});
