@@ -26,7 +26,7 @@ export function ceilingChunks(
       topic: `bench.${event.kind}`,
       partition: event.id % partitions,
       offset: String(event.seq),
-      key: String(event.id),
+      key: Buffer.from(String(event.id)),
       value: Buffer.from(envelope(event, salt)),
     });
     lanes[event.id % partitions]?.push(parsed);
