@@ -18,6 +18,18 @@ export class DeadLetterService {
     private readonly metrics: MetricsService,
   ) {}
 
+  /** A chunk's invalid messages, one after the other, heartbeating between them. */
+  async deadLetterAll(
+    kind: EntityKind,
+    entries: readonly { message: IncomingMessage; error: InvalidEventError }[],
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    for (const { message, error } of entries) {
+      await this.deadLetter(kind, message, error);
+      await heartbeat();
+    }
+  }
+
   async deadLetter(kind: EntityKind, message: IncomingMessage, error: SyncError): Promise<void> {
     const origin = { topic: message.topic, partition: message.partition, offset: message.offset };
     // The row is written after the publish, so its presence means both were done before a crash.
