@@ -1,8 +1,8 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { MetricsService } from '../src/metrics/metrics.service';
 import { productEvent } from './support/events';
 import { request } from './support/service-http';
-import { BROKERS, type RunningService, TestContext } from './support/test-context';
+import { readDeadLetters } from './support/dead-letter-reader';
+import { type RunningService, TestContext } from './support/test-context';
 import { waitFor } from './support/wait-for';
 
 interface HealthBody {
@@ -75,26 +75,16 @@ describe('database rejections (real Kafka, MariaDB, Redis)', () => {
     // A data error is not waited out: no attempt failed and was retried.
     expect(await metrics.eventCount('product', 'failed')).toBe(0);
 
-    const kafka = new Kafka({ brokers: [BROKERS], logLevel: logLevel.NOTHING });
-    const consumer = kafka.consumer({ groupId: `${ctx.groupId}-dlq-reader` });
-    const seen: { offset: string | undefined; type: string | undefined; value: string }[] = [];
-    await consumer.connect();
-    try {
-      await consumer.subscribe({ topic: `${ctx.topics.product}.dlq`, fromBeginning: true });
-      await consumer.run({
-        eachMessage: ({ message }) => {
-          seen.push({
-            offset: message.headers?.['x-source-offset']?.toString(),
-            type: message.headers?.['x-error-type']?.toString(),
-            value: message.value?.toString() ?? '',
-          });
-          return Promise.resolve();
-        },
-      });
-      await waitFor('three dead letters', () => seen.length >= 3);
-    } finally {
-      await consumer.disconnect();
-    }
+    const letters = await readDeadLetters(
+      `${ctx.groupId}-dlq-reader`,
+      [`${ctx.topics.product}.dlq`],
+      3,
+    );
+    const seen = letters.map((letter) => ({
+      offset: letter.headers['x-source-offset'],
+      type: letter.headers['x-error-type'],
+      value: letter.value?.toString() ?? '',
+    }));
     expect(seen).toEqual(
       bad.map((event) => ({
         offset: String(events.indexOf(event)),

@@ -1,9 +1,9 @@
-import { Kafka, logLevel, type IHeaders } from 'kafkajs';
 import type { EntityKind } from '../src/domain/entity-kind';
 import { MetricsService } from '../src/metrics/metrics.service';
 import { customerEvent, orderEvent, productEvent, type TestEvent } from './support/events';
 import { LogCapture } from './support/log-capture';
-import { BROKERS, type RunningService, TestContext } from './support/test-context';
+import { type DeadLetterMessage, readDeadLetters } from './support/dead-letter-reader';
+import { type RunningService, TestContext } from './support/test-context';
 import { waitFor } from './support/wait-for';
 
 /** What a poison kind must end as: dead-lettered with this error_type, or applied as usual. */
@@ -23,11 +23,6 @@ interface Sent {
   readonly offset: number;
   readonly follower: TestEvent;
   readonly followerOffset: number;
-}
-
-interface DeadLetter {
-  readonly value: Buffer | null;
-  readonly headers: Record<string, string>;
 }
 
 const PLACEHOLDER = '"__RAW_JSON__"';
@@ -431,7 +426,7 @@ describe('poison and hostile messages (real Kafka, MariaDB, Redis)', () => {
   const ctx = new TestContext();
   const all = kinds();
   const sent: Sent[] = [];
-  const deadLetters = new Map<string, DeadLetter[]>();
+  const deadLetters = new Map<string, DeadLetterMessage[]>();
   const logs = new LogCapture();
   let service: RunningService;
 
@@ -475,7 +470,7 @@ describe('poison and hostile messages (real Kafka, MariaDB, Redis)', () => {
       },
       { timeoutMs: 120_000, intervalMs: 250 },
     );
-    await readDeadLetters();
+    await collectDeadLetters();
   }, 300_000);
 
   afterAll(async () => {
@@ -483,32 +478,16 @@ describe('poison and hostile messages (real Kafka, MariaDB, Redis)', () => {
     await ctx.tearDown();
   });
 
-  async function readDeadLetters(): Promise<void> {
+  async function collectDeadLetters(): Promise<void> {
     const expected = sent.filter((s) => s.kind.expected !== 'applied').length;
-    const kafka = new Kafka({ brokers: [BROKERS], logLevel: logLevel.NOTHING });
-    const consumer = kafka.consumer({ groupId: `${ctx.groupId}-dlq-reader`, maxBytes: 8 << 20 });
-    let count = 0;
-    await consumer.connect();
-    try {
-      await consumer.subscribe({
-        topics: Object.values(ctx.topics).map((topic) => `${topic}.dlq`),
-        fromBeginning: true,
-      });
-      await consumer.run({
-        eachMessage: ({ message }) => {
-          const headers = stringHeaders(message.headers);
-          const key = `${headers['x-source-topic']}@${headers['x-source-offset']}`;
-          deadLetters.set(key, [
-            ...(deadLetters.get(key) ?? []),
-            { value: message.value, headers },
-          ]);
-          count++;
-          return Promise.resolve();
-        },
-      });
-      await waitFor(`${expected} dead letters`, () => count >= expected, { timeoutMs: 60_000 });
-    } finally {
-      await consumer.disconnect();
+    const letters = await readDeadLetters(
+      `${ctx.groupId}-dlq-reader`,
+      Object.values(ctx.topics).map((topic) => `${topic}.dlq`),
+      expected,
+    );
+    for (const letter of letters) {
+      const key = `${letter.headers['x-source-topic']}@${letter.headers['x-source-offset']}`;
+      deadLetters.set(key, [...(deadLetters.get(key) ?? []), letter]);
     }
   }
 
@@ -577,10 +556,3 @@ describe('poison and hostile messages (real Kafka, MariaDB, Redis)', () => {
     expect(logs.lines().some((line) => String(line.msg).startsWith('dead-lettered'))).toBe(true);
   });
 });
-
-function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {}))
-    if (value !== undefined) out[name] = Buffer.isBuffer(value) ? value.toString() : String(value);
-  return out;
-}
