@@ -1,6 +1,12 @@
 import { InvalidEventError, type InvalidEventType } from '../common/errors/invalid-event.error';
 import type { EntityKind } from './entity-kind';
-import { MAX_MESSAGE_BYTES, decodeJson, parseEvent } from './event-validation';
+import {
+  MAX_MESSAGE_BYTES,
+  MAX_NESTING_DEPTH,
+  decodeJson,
+  parseEvent,
+  validateEvent,
+} from './event-validation';
 import type { IncomingMessage, SyncEvent } from './sync-event';
 
 const TOPICS: Record<EntityKind, string> = {
@@ -412,13 +418,24 @@ describe('parseEvent: invalid messages', () => {
     );
   });
 
-  it('sends a "constructor" key nested in data → unsafe_key', () => {
-    expectInvalid(
-      'product',
-      rawMessage(withRawKeyInData('constructor')),
-      'unsafe_key',
-      '"constructor"',
+  it.each(['constructor', 'prototype'])(
+    'sends a "%s" key nested in data → accepted, the unknown field not copied out',
+    (key) => {
+      const event = parseEvent('product', rawMessage(withRawKeyInData(key)));
+      if (event.action !== 'upsert') throw new Error('not an upsert');
+      expect(event.data).not.toHaveProperty('nested');
+      expect(Object.hasOwn(event.data, key)).toBe(false);
+    },
+  );
+
+  it('sends "__proto__" three levels down in an unknown field → unsafe_key', () => {
+    const value = Buffer.from(
+      JSON.stringify(envelope('product', productData, { meta: { a: [{ b: 1 }] } })).replace(
+        '"b":1',
+        '"__proto__":{"admin":true}',
+      ),
     );
+    expectInvalid('product', rawMessage(value), 'unsafe_key', '"__proto__"');
   });
 
   it('sends type customer.updated on the product topic → type_mismatch naming type and topic', () => {
@@ -732,5 +749,151 @@ describe('decodeJson: unsafe keys spelled with escapes', () => {
     expect(decodeJson(Buffer.from('{"name":"constructor kit"}'))).toEqual({
       name: 'constructor kit',
     });
+  });
+});
+
+describe('parseEvent: hostile input is bounded', () => {
+  const nested = (depth: number, inner = '1') => `${'['.repeat(depth)}${inner}${']'.repeat(depth)}`;
+  const withVersion = (version: string) =>
+    Buffer.from(
+      JSON.stringify(envelope('product', productData)).replace(
+        '"version":7',
+        `"version":${version}`,
+      ),
+    );
+
+  it('sends a version nested 5,000 arrays deep → nesting_too_deep naming version, quickly', () => {
+    const started = performance.now();
+    const error = expectInvalid(
+      'product',
+      rawMessage(withVersion(nested(5000))),
+      'nesting_too_deep',
+      `version: nests deeper than ${MAX_NESTING_DEPTH} levels`,
+    );
+    expect(error.eventId).toBeNull();
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('sends a value of 100,000 nested [] → nesting_too_deep', () => {
+    expectInvalid(
+      'product',
+      rawMessage(Buffer.from(nested(100_000, ''))),
+      'nesting_too_deep',
+      'value: nests deeper',
+    );
+  });
+
+  it(`accepts unknown fields nested ${MAX_NESTING_DEPTH} levels deep in all, and names a deeper data field`, () => {
+    const ok = Buffer.from(
+      JSON.stringify(envelope('product', productData)).replace(
+        '"data":{',
+        `"data":{"extra":${nested(MAX_NESTING_DEPTH - 2)},`,
+      ),
+    );
+    expect(parseEvent('product', rawMessage(ok))).toMatchObject({ entityId: 42 });
+    const deep = Buffer.from(
+      JSON.stringify(envelope('product', productData)).replace(
+        '"data":{',
+        `"data":{"extra":${nested(MAX_NESTING_DEPTH)},`,
+      ),
+    );
+    expectInvalid('product', rawMessage(deep), 'nesting_too_deep', 'data.extra: nests deeper');
+  });
+
+  it('sends a sku nested 100 arrays deep within the limit of a lower one → a bounded "got"', () => {
+    const error = invalidProduct(
+      { ...productData, sku: [[[[[['x'.repeat(10_000)]]]]]] },
+      'data.sku:',
+    );
+    expect(error.message).toMatch(/got \[\[\[\[\[\["x+\.\.\.$/);
+    expect(error.message.length).toBeLessThan(200);
+  });
+
+  it('sends version 1e400 (Infinity once parsed) → schema_violation showing Infinity', () => {
+    expectInvalid(
+      'product',
+      rawMessage(withVersion('1e400')),
+      'schema_violation',
+      'version: must be an integer ≥ 1, got Infinity',
+    );
+  });
+
+  it('sends price -0 and stock -0 → accepted as 0', () => {
+    const value = Buffer.from(
+      JSON.stringify(envelope('product', { ...productData, price: 1, stock: 1 }))
+        .replace('"price":1', '"price":-0')
+        .replace('"stock":1', '"stock":-0'),
+    );
+    expect(parseEvent('product', rawMessage(value))).toMatchObject({
+      data: { price: '0', stock: 0 },
+    });
+  });
+
+  it('sends a UTF-8 byte order mark before the JSON → invalid_encoding', () => {
+    const value = Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from(JSON.stringify(envelope('product', productData))),
+    ]);
+    expectInvalid('product', rawMessage(value), 'invalid_encoding', 'byte order mark');
+  });
+
+  it('sends the event as UTF-16LE with its BOM → invalid_encoding', () => {
+    const value = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from(JSON.stringify(envelope('product', productData)), 'utf16le'),
+    ]);
+    expectInvalid('product', rawMessage(value), 'invalid_encoding', 'not valid UTF-8');
+  });
+
+  it('sends an eventId that is not ASCII → the error carries no event id (sync_errors.event_id is ASCII)', () => {
+    const error = invalidProduct(productData, 'eventId: must be 1-128 characters', {
+      eventId: 'évènement',
+    });
+    expect(error.eventId).toBeNull();
+  });
+
+  it('sends type as a 1 MiB string → a bounded type_mismatch message', () => {
+    const error = expectInvalid(
+      'product',
+      message(envelope('product', productData, { type: 't'.repeat(1_000_000) })),
+      'type_mismatch',
+      'does not belong on product.changed',
+    );
+    expect(error.message.length).toBeLessThan(300);
+  });
+
+  it('reports at most five issues, in field order', () => {
+    const error = invalidProduct(
+      { id: 0, sku: '', name: '', price: 'x', currency: 'x', stock: -1, active: 'x' },
+      'data.id:',
+    );
+    expect(error.message.split('; ').map((issue) => issue.split(':')[0])).toEqual([
+      'data.id',
+      'data.sku',
+      'data.name',
+      'data.price',
+      'data.currency',
+    ]);
+  });
+});
+
+describe('validateEvent', () => {
+  it('returns the event for a valid message and the error for an invalid one, never throws', () => {
+    expect(validateEvent('product', message(envelope('product', productData)))).toMatchObject({
+      entityId: 42,
+    });
+    const error = validateEvent('product', rawMessage(Buffer.from('{')));
+    expect(error).toBeInstanceOf(InvalidEventError);
+    expect(error).toMatchObject({ errorType: 'invalid_json' });
+  });
+
+  it('turns anything else decoding throws into validation_crashed, not a retriable error', () => {
+    const broken = { length: 5 } as unknown as Buffer;
+    const error = validateEvent('product', rawMessage(broken));
+    expect(error).toBeInstanceOf(InvalidEventError);
+    expect(error).toMatchObject({ errorType: 'validation_crashed', retriable: false });
+    expect((error as InvalidEventError).message).toMatch(
+      /^validating the message failed: \w*Error/,
+    );
   });
 });

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/terminus';
 import { KafkaConsumerHealthIndicator } from './kafka-consumer.health';
 import { RedisHealthIndicator } from './redis.health';
+import { SchemaHealthIndicator } from './schema.health';
 
 const MYSQL_PING_TIMEOUT_MS = 1500;
 
@@ -18,6 +19,7 @@ export class HealthController {
     private readonly mysql: TypeOrmHealthIndicator,
     private readonly kafka: KafkaConsumerHealthIndicator,
     private readonly redis: RedisHealthIndicator,
+    private readonly schema: SchemaHealthIndicator,
   ) {}
 
   /** Liveness: the process answers; no dependency is checked. */
@@ -27,13 +29,17 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** Readiness: MySQL answers and the Kafka consumer is in its group; Redis is reported only. */
+  /**
+   * Readiness: MySQL answers, its tables take the events, and the Kafka consumer is in its
+   * group; Redis is reported only.
+   */
   @Get('ready')
   @HealthCheck()
   readiness(): Promise<HealthCheckResult> {
     return this.health.check([
       () => this.mysql.pingCheck('mysql', { timeout: MYSQL_PING_TIMEOUT_MS }),
       () => this.kafka.check('kafka'),
+      () => this.schema.check('schema'),
       () => this.redis.check('redis'),
     ]);
   }

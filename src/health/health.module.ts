@@ -6,6 +6,7 @@ import { ConsumerStatus } from './consumer-status';
 import { HealthController } from './health.controller';
 import { KafkaConsumerHealthIndicator } from './kafka-consumer.health';
 import { RedisHealthIndicator } from './redis.health';
+import { SchemaHealthIndicator } from './schema.health';
 
 /** `GET /health` and `GET /ready`. */
 @Module({})
@@ -21,6 +22,7 @@ export class HealthModule {
         { provide: ConsumerStatus, useValue: consumerStatus },
         KafkaConsumerHealthIndicator,
         RedisHealthIndicator,
+        SchemaHealthIndicator,
       ],
     };
   }

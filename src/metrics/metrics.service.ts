@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { EntityKind } from '../domain/entity-kind';
+import { ENTITY_KINDS, type EntityKind } from '../domain/entity-kind';
 import type { SyncOutcome } from '../domain/sync-outcome';
 import type { TopicPartitionLag } from './consumer-offsets.repository';
 import type { DbPoolConnections } from './db-pool-connections';
@@ -79,9 +79,47 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly schemaErrors = new Counter({
+    name: 'sync_schema_errors_total',
+    help: 'Attempts that failed because a table, column or privilege the service needs is missing, by entity',
+    labelNames: ['entity'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly schemaErrorActive = new Gauge({
+    name: 'sync_schema_error_active',
+    help: '1 while the latest attempt for the entity failed on the schema, 0 once one succeeds',
+    labelNames: ['entity'] as const,
+    registers: [this.registry],
+  });
+
+  /** The latest schema error per entity, for /ready; gone once that entity applies again. */
+  private readonly schemaErrorReasons = new Map<EntityKind, string>();
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     this.redisCircuit.set(0);
+    // Present from the start, so that dashboards and alerts see 0 rather than no series.
+    for (const entity of ENTITY_KINDS) {
+      this.schemaErrors.inc({ entity }, 0);
+      this.schemaErrorActive.set({ entity }, 0);
+    }
+  }
+
+  recordSchemaError(entity: EntityKind, reason: string): void {
+    this.schemaErrors.inc({ entity });
+    this.schemaErrorActive.set({ entity }, 1);
+    this.schemaErrorReasons.set(entity, reason);
+  }
+
+  clearSchemaError(entity: EntityKind): void {
+    if (!this.schemaErrorReasons.delete(entity)) return;
+    this.schemaErrorActive.set({ entity }, 0);
+  }
+
+  /** Entities whose latest attempt failed on the schema, with the database's message. */
+  activeSchemaErrors(): ReadonlyMap<EntityKind, string> {
+    return this.schemaErrorReasons;
   }
 
   recordEvent(entity: EntityKind, outcome: SyncOutcome | 'failed', seconds?: number): void {

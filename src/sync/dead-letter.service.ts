@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { SyncError } from '../common/errors/sync.error';
 import { InvalidEventError } from '../common/errors/invalid-event.error';
 import { DeadLetterProducer } from '../kafka/dead-letter.producer';
 import { MetricsService } from '../metrics/metrics.service';
@@ -11,6 +10,7 @@ import {
 import type { EntityKind } from '../domain/entity-kind';
 import type { IncomingMessage } from '../domain/sync-event';
 
+/** One invalid message and why it is invalid. */
 export interface DeadLetterEntry {
   readonly message: IncomingMessage;
   readonly error: InvalidEventError;
@@ -27,12 +27,6 @@ export class DeadLetterService {
     private readonly metrics: MetricsService,
   ) {}
 
-  /** One message: the same path as a chunk's. Only invalid input is dead-lettered. */
-  async deadLetter(kind: EntityKind, message: IncomingMessage, error: SyncError): Promise<void> {
-    if (!(error instanceof InvalidEventError)) throw error;
-    await this.deadLetterAll(kind, [{ message, error }], () => Promise.resolve());
-  }
-
   /**
    * Dead-letters a chunk's invalid messages together: one SELECT skips those recorded before,
    * one producer send publishes the rest, one multi-row INSERT records them, with a heartbeat
@@ -42,7 +36,7 @@ export class DeadLetterService {
    */
   async deadLetterAll(
     kind: EntityKind,
-    entries: readonly { message: IncomingMessage; error: InvalidEventError }[],
+    entries: readonly DeadLetterEntry[],
     heartbeat: () => Promise<void>,
   ): Promise<void> {
     const recorded = await this.syncErrors.findRecorded(entries.map((entry) => entry.message));

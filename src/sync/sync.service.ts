@@ -2,15 +2,19 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.constants';
 import { UnexpectedError } from '../common/errors/unexpected.error';
+import { DataRejectedError } from '../common/errors/data-rejected.error';
+import { InvalidEventError } from '../common/errors/invalid-event.error';
+import { SchemaError } from '../common/errors/schema.error';
 import type { SyncError } from '../common/errors/sync.error';
 import {
   type CacheEntry,
   ProcessedEventCacheRepository,
 } from '../idempotency/processed-event-cache.repository';
 import { MetricsService } from '../metrics/metrics.service';
-import { DeadLetterService } from './dead-letter.service';
+import { type DeadLetterEntry, DeadLetterService } from './dead-letter.service';
 import type { EntityKind } from '../domain/entity-kind';
-import { parseEvent } from '../domain/event-validation';
+import { capText } from '../domain/describe-value';
+import { MAX_ERROR_MESSAGE_LENGTH, validateEvent } from '../domain/event-validation';
 import { SYNC_OUTCOMES, type SyncOutcome } from '../domain/sync-outcome';
 import type { BatchControl, IncomingMessage, SyncEvent } from '../domain/sync-event';
 import { retryUntilDone, type RetryOptions } from './retry';
@@ -70,6 +74,8 @@ export class SyncService implements OnModuleDestroy {
   /**
    * Validates the messages, dead-letters the invalid ones, and applies the valid ones together;
    * returns each message's outcome in order. One message or a whole batch take the same path.
+   * Validation runs once, outside any retry: it is deterministic, so a message it cannot handle
+   * is invalid, never retried. Only the dead-letter publish and the apply are retried.
    */
   private async handleChunk(
     kind: EntityKind,
@@ -78,34 +84,43 @@ export class SyncService implements OnModuleDestroy {
   ): Promise<SyncOutcome[]> {
     const started = performance.now();
     const retry = this.retryOptions(kind, heartbeat);
-    const rethrow = (error: SyncError) => Promise.reject(error);
-    const parsed: (SyncEvent | 'invalid')[] = [];
-    for (const message of messages) {
-      parsed.push(
-        await retryUntilDone<SyncEvent | 'invalid'>(
-          () => parseEvent(kind, message),
-          async (error) => {
-            await retryUntilDone(
-              () => this.deadLetters.deadLetter(kind, message, error),
-              rethrow,
-              retry,
-            );
-            return 'invalid';
-          },
-          retry,
+    const parsed = messages.map((message) => validateEvent(kind, message));
+    const invalid: DeadLetterEntry[] = [];
+    const valid: SyncEvent[] = [];
+    parsed.forEach((entry, i) => {
+      if (entry instanceof InvalidEventError) {
+        invalid.push({ message: messages[i] as IncomingMessage, error: entry });
+      } else {
+        valid.push(entry);
+      }
+    });
+    await this.deadLetterAll(kind, invalid, heartbeat, retry);
+
+    const { byId, rejected } =
+      valid.length === 0
+        ? {
+            byId: new Map<string, SyncOutcome>(),
+            rejected: new Map<SyncEvent, DataRejectedError>(),
+          }
+        : await this.syncIsolating(kind, valid, retry);
+    await this.deadLetterAll(
+      kind,
+      [...rejected].map(([event, error]) => ({
+        message: messages[parsed.indexOf(event)] as IncomingMessage,
+        error: new InvalidEventError(
+          'rejected_by_database',
+          capText(`rejected by the database: ${error.message}`, MAX_ERROR_MESSAGE_LENGTH),
+          event.eventId,
         ),
-      );
-    }
-    const events = parsed.filter((entry): entry is SyncEvent => entry !== 'invalid');
-    const byId =
-      events.length === 0
-        ? new Map<string, SyncOutcome>()
-        : await retryUntilDone(() => this.syncEvents(events), rethrow, retry);
+      })),
+      heartbeat,
+      retry,
+    );
 
     // A second copy of an event in the same chunk is a duplicate of the first.
     const seen = new Set<string>();
     const outcomes = parsed.map((entry): SyncOutcome => {
-      if (entry === 'invalid') return 'invalid';
+      if (entry instanceof InvalidEventError || rejected.has(entry)) return 'invalid';
       if (seen.has(entry.eventId)) return 'duplicate';
       seen.add(entry.eventId);
       return byId.get(entry.eventId) ?? 'duplicate';
@@ -114,10 +129,61 @@ export class SyncService implements OnModuleDestroy {
     return outcomes;
   }
 
+  /** One dead-letter write and publish for a set of messages; a failing publish is retried. */
+  private async deadLetterAll(
+    kind: EntityKind,
+    entries: readonly DeadLetterEntry[],
+    heartbeat: Heartbeat,
+    retry: RetryOptions,
+  ): Promise<void> {
+    if (entries.length === 0) return;
+    await retryUntilDone(
+      () => this.deadLetters.deadLetterAll(kind, entries, heartbeat),
+      (error) => Promise.reject(error),
+      retry,
+    );
+  }
+
+  /**
+   * syncEvents, retried while the failure can pass; when the database refuses the data of some
+   * event (a deterministic DataRejectedError), the set is split in halves and each half tried on
+   * its own, down to the single events at fault. Those come back as rejected, with the
+   * database's error; every other event is applied. k bad events among n cost about
+   * 2·k·log2(n) extra transactions, and none when all is well.
+   */
+  private async syncIsolating(
+    kind: EntityKind,
+    events: readonly SyncEvent[],
+    retry: RetryOptions,
+  ): Promise<{ byId: Map<string, SyncOutcome>; rejected: Map<SyncEvent, DataRejectedError> }> {
+    const byId = new Map<string, SyncOutcome>();
+    const rejected = new Map<SyncEvent, DataRejectedError>();
+    const pending: (readonly SyncEvent[])[] = [events];
+    for (let part = pending.pop(); part !== undefined; part = pending.pop()) {
+      const events = part;
+      const result = await retryUntilDone<Map<string, SyncOutcome> | DataRejectedError>(
+        () => this.syncEvents(events),
+        (error) =>
+          error instanceof DataRejectedError ? Promise.resolve(error) : Promise.reject(error),
+        retry,
+      );
+      if (!(result instanceof DataRejectedError)) {
+        for (const [eventId, outcome] of result) byId.set(eventId, outcome);
+        this.metrics.clearSchemaError(kind);
+      } else if (events.length === 1) {
+        rejected.set(events[0] as SyncEvent, result);
+      } else {
+        const half = Math.ceil(events.length / 2);
+        pending.push(events.slice(half), events.slice(0, half));
+      }
+    }
+    return { byId, rejected };
+  }
+
   private record(
     kind: EntityKind,
     messages: readonly IncomingMessage[],
-    parsed: readonly (SyncEvent | 'invalid')[],
+    parsed: readonly (SyncEvent | InvalidEventError)[],
     outcomes: readonly SyncOutcome[],
     seconds: number,
   ): void {
@@ -134,7 +200,7 @@ export class SyncService implements OnModuleDestroy {
       const entry = parsed[i];
       this.logger.debug({
         msg: 'event handled',
-        eventId: entry === undefined || entry === 'invalid' ? null : entry.eventId,
+        eventId: entry === undefined || entry instanceof InvalidEventError ? null : entry.eventId,
         topic: message.topic,
         partition: message.partition,
         offset: message.offset,
@@ -203,7 +269,12 @@ export class SyncService implements OnModuleDestroy {
       onRetry: (error: SyncError, failures: number, delayMs: number) => {
         this.metrics.recordEvent(kind, 'failed');
         const line = `attempt ${failures} failed, retrying in ${delayMs} ms: ${error.name}: ${error.message}`;
-        if (error instanceof UnexpectedError) {
+        if (error instanceof SchemaError) {
+          this.metrics.recordSchemaError(kind, error.message);
+          this.logger.error(
+            `${line} (the ${kind} tables need an operator: /ready fails until fixed)`,
+          );
+        } else if (error instanceof UnexpectedError) {
           this.logger.error(
             `${line} (unexpected: a bug until shown otherwise)`,
             error.cause instanceof Error ? error.cause.stack : undefined,
