@@ -100,6 +100,7 @@ describe.each(syncModes())('fault 6, a dependency stops answering (SYNC_MODE=%s)
         if (!(dependency === 'kafka' && fault === 'partition')) await run.produceRest();
 
         let clearedAt = frozenAt;
+        let duringFreeze = 0;
         if (fault === 'partition') {
           await waitFor(
             `${PARTITION_MS / 1000} s of partition with every instance still running`,
@@ -111,6 +112,7 @@ describe.each(syncModes())('fault 6, a dependency stops answering (SYNC_MODE=%s)
             },
             { timeoutMs: PARTITION_MS + 10_000, intervalMs: 250 },
           );
+          duringFreeze = (await run.processedCount()) - baseline;
           proxy.thaw();
           clearedAt = Date.now();
           if (dependency === 'kafka') await run.produceRest();
@@ -128,9 +130,11 @@ describe.each(syncModes())('fault 6, a dependency stops answering (SYNC_MODE=%s)
         const deadlines = (log.match(/DB_STATEMENT_TIMEOUT_MS/g) ?? []).length;
         const figures = await run.measure(
           `applying again ${(resumedMs / 1000).toFixed(1)} s after the ` +
-            `${fault === 'failover' ? 'freeze' : 'thaw'}; ${proxy.accepted - acceptedBefore} new ` +
-            `connection(s) to ${dependency}; ${deadlines} statement deadline(s) logged; ` +
-            `DB_STATEMENT_TIMEOUT_MS=${DEADLINE_MS}`,
+            (fault === 'failover'
+              ? 'freeze'
+              : `thaw (${duringFreeze} events recorded while frozen)`) +
+            `; ${proxy.accepted - acceptedBefore} new connection(s) to ${dependency}; ` +
+            `${deadlines} statement deadline(s) logged; DB_STATEMENT_TIMEOUT_MS=${DEADLINE_MS}`,
           recoveryMs,
         );
         expect(run.services.every((s) => s.running && s.exited === undefined)).toBe(true);
