@@ -22,7 +22,7 @@ function watchAnswers(socket: Socket, deadlineMs: number): void {
   let answerBytesLeft = 0;
   let header = Buffer.alloc(0);
   const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
-  socket.write = ((chunk: unknown, ...rest: unknown[]) => {
+  socket.write = (chunk: unknown, ...rest: unknown[]) => {
     if (Buffer.isBuffer(chunk) && chunk.length >= 6) {
       const apiKey = chunk.readInt16BE(4);
       unanswered.push(
@@ -30,7 +30,7 @@ function watchAnswers(socket: Socket, deadlineMs: number): void {
       );
     }
     return write(chunk, ...rest);
-  });
+  };
   socket.on('data', (data: Buffer) => {
     let at = 0;
     while (at < data.length) {
