@@ -27,7 +27,7 @@ type Fault = 'failover' | 'partition';
  *   service must resume by itself.
  * In both, nothing lost and nothing applied twice, and no instance exits.
  */
-describe.each(syncModes())('fault 6, a dependency stops answering (SYNC_MODE=%s)', (mode) => {
+describe('fault 6, a dependency stops answering', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cms-sync-frozen-'));
   let mariadb: PrivateMariaDb;
   let redis: PrivateRedis;
@@ -68,88 +68,94 @@ describe.each(syncModes())('fault 6, a dependency stops answering (SYNC_MODE=%s)
     (['failover', 'partition'] as const).map((fault): [Dependency, Fault] => [dep, fault]),
   );
 
-  it.each(cases)(
-    '%s %s: resumes by itself, losing nothing',
-    async (dependency, fault) => {
-      const proxy = proxies[dependency];
-      const run = new FaultRun(
-        `6 ${dependency === 'mariadb' ? 'MariaDB' : dependency === 'redis' ? 'Redis' : 'Kafka'} ` +
-          (fault === 'failover' ? 'failover (open connections frozen)' : 'partition 20 s'),
-        mode,
-        // Bootstrap through the proxy too: a seed connection straight to the broker would bypass it.
-        { brokers: `127.0.0.1:${proxies.kafka.port}`, dbPort: mariadb.port, redisPort: redis.port },
-      );
-      try {
-        await run.setUp();
-        await run.begin(0.5, {
-          DB_PORT: String(proxies.mariadb.port),
-          REDIS_PORT: String(proxies.redis.port),
-          DB_STATEMENT_TIMEOUT_MS: String(DEADLINE_MS),
-        });
-        await run.waitProgress(0.2);
-        const acceptedBefore = proxy.accepted;
-        const frozenAt = Date.now();
-        if (fault === 'failover') proxy.freezeExisting();
-        else proxy.freezeAll();
-        // Whatever was in flight on the frozen path has landed or been rolled back by now.
-        const baseline = await waitFor('the last commits before the freeze', async () => {
-          const count = await run.processedCount();
-          return Date.now() - frozenAt >= 1000 && count;
-        });
-        // Kafka frozen for everyone: the rest of the stream goes out once it thaws.
-        if (!(dependency === 'kafka' && fault === 'partition')) await run.produceRest();
+  describe.each(syncModes())('SYNC_MODE=%s', (mode) => {
+    it.each(cases)(
+      '%s %s: resumes by itself, losing nothing',
+      async (dependency, fault) => {
+        const proxy = proxies[dependency];
+        const run = new FaultRun(
+          `6 ${dependency === 'mariadb' ? 'MariaDB' : dependency === 'redis' ? 'Redis' : 'Kafka'} ` +
+            (fault === 'failover' ? 'failover (open connections frozen)' : 'partition 20 s'),
+          mode,
+          // Bootstrap through the proxy too: a seed connection straight to the broker would bypass it.
+          {
+            brokers: `127.0.0.1:${proxies.kafka.port}`,
+            dbPort: mariadb.port,
+            redisPort: redis.port,
+          },
+        );
+        try {
+          await run.setUp();
+          await run.begin(0.5, {
+            DB_PORT: String(proxies.mariadb.port),
+            REDIS_PORT: String(proxies.redis.port),
+            DB_STATEMENT_TIMEOUT_MS: String(DEADLINE_MS),
+          });
+          await run.waitProgress(0.2);
+          const acceptedBefore = proxy.accepted;
+          const frozenAt = Date.now();
+          if (fault === 'failover') proxy.freezeExisting();
+          else proxy.freezeAll();
+          // Whatever was in flight on the frozen path has landed or been rolled back by now.
+          const baseline = await waitFor('the last commits before the freeze', async () => {
+            const count = await run.processedCount();
+            return Date.now() - frozenAt >= 1000 && count;
+          });
+          // Kafka frozen for everyone: the rest of the stream goes out once it thaws.
+          if (!(dependency === 'kafka' && fault === 'partition')) await run.produceRest();
 
-        let clearedAt = frozenAt;
-        let duringFreeze = 0;
-        if (fault === 'partition') {
+          let clearedAt = frozenAt;
+          let duringFreeze = 0;
+          if (fault === 'partition') {
+            await waitFor(
+              `${PARTITION_MS / 1000} s of partition with every instance still running`,
+              () => {
+                const dead = run.services.find((s) => !s.running);
+                if (dead)
+                  throw new Error(`${dead.name} exited during the partition:\n${dead.logTail()}`);
+                return Date.now() - frozenAt >= PARTITION_MS;
+              },
+              { timeoutMs: PARTITION_MS + 10_000, intervalMs: 250 },
+            );
+            duringFreeze = (await run.processedCount()) - baseline;
+            proxy.thaw();
+            clearedAt = Date.now();
+            if (dependency === 'kafka') await run.produceRest();
+          }
+          run.faultCleared();
           await waitFor(
-            `${PARTITION_MS / 1000} s of partition with every instance still running`,
-            () => {
-              const dead = run.services.find((s) => !s.running);
-              if (dead)
-                throw new Error(`${dead.name} exited during the partition:\n${dead.logTail()}`);
-              return Date.now() - frozenAt >= PARTITION_MS;
-            },
-            { timeoutMs: PARTITION_MS + 10_000, intervalMs: 250 },
+            'events applied again after the fault',
+            async () => (await run.processedCount()) > baseline,
+            { timeoutMs: 120_000, intervalMs: 100 },
           );
-          duringFreeze = (await run.processedCount()) - baseline;
-          proxy.thaw();
-          clearedAt = Date.now();
-          if (dependency === 'kafka') await run.produceRest();
-        }
-        run.faultCleared();
-        await waitFor(
-          'events applied again after the fault',
-          async () => (await run.processedCount()) > baseline,
-          { timeoutMs: 120_000, intervalMs: 100 },
-        );
-        const resumedMs = Date.now() - clearedAt;
-        const recoveryMs = await run.waitCaughtUp();
+          const resumedMs = Date.now() - clearedAt;
+          const recoveryMs = await run.waitCaughtUp();
 
-        const log = run.services.map((s) => s.logText()).join('\n');
-        const deadlines = (log.match(/DB_STATEMENT_TIMEOUT_MS/g) ?? []).length;
-        const figures = await run.measure(
-          `applying again ${(resumedMs / 1000).toFixed(1)} s after the ` +
-            (fault === 'failover'
-              ? 'freeze'
-              : `thaw (${duringFreeze} events recorded while frozen)`) +
-            `; ${proxy.accepted - acceptedBefore} new connection(s) to ${dependency}; ` +
-            `${deadlines} statement deadline(s) logged; DB_STATEMENT_TIMEOUT_MS=${DEADLINE_MS}`,
-          recoveryMs,
-        );
-        expect(run.services.every((s) => s.running && s.exited === undefined)).toBe(true);
-        expect(figures.lost).toBe(0);
-        expect(figures.appliedTwice).toBe(0);
-        expect(figures.deadLettered).toBe(figures.invalidSent);
-        expect(figures.applied + figures.stale).toBe(figures.distinctValid);
-        // A failover is survived within the deadline plus a few seconds of backoff and rejoin.
-        if (fault === 'failover') expect(resumedMs).toBeLessThan(DEADLINE_MS + 15_000);
-      } finally {
-        proxy.thaw();
-        await run.tearDown();
-        run.removeDir();
-      }
-    },
-    300_000,
-  );
+          const log = run.services.map((s) => s.logText()).join('\n');
+          const deadlines = (log.match(/DB_STATEMENT_TIMEOUT_MS/g) ?? []).length;
+          const figures = await run.measure(
+            `applying again ${(resumedMs / 1000).toFixed(1)} s after the ` +
+              (fault === 'failover'
+                ? 'freeze'
+                : `thaw (${duringFreeze} events recorded while frozen)`) +
+              `; ${proxy.accepted - acceptedBefore} new connection(s) to ${dependency}; ` +
+              `${deadlines} statement deadline(s) logged; DB_STATEMENT_TIMEOUT_MS=${DEADLINE_MS}`,
+            recoveryMs,
+          );
+          expect(run.services.every((s) => s.running && s.exited === undefined)).toBe(true);
+          expect(figures.lost).toBe(0);
+          expect(figures.appliedTwice).toBe(0);
+          expect(figures.deadLettered).toBe(figures.invalidSent);
+          expect(figures.applied + figures.stale).toBe(figures.distinctValid);
+          // A failover is survived within the deadline plus a few seconds of backoff and rejoin.
+          if (fault === 'failover') expect(resumedMs).toBeLessThan(DEADLINE_MS + 15_000);
+        } finally {
+          proxy.thaw();
+          await run.tearDown();
+          run.removeDir();
+        }
+      },
+      300_000,
+    );
+  });
 });
