@@ -28,7 +28,8 @@ interface DriverPool {
 export const DEADLINE_ERROR_CODE = 'PROTOCOL_SEQUENCE_TIMEOUT';
 
 const BEGINS = /^\s*(START\s+TRANSACTION|BEGIN)\b/i;
-const ENDS = /^\s*(COMMIT|ROLLBACK)\s*$/i;
+/** COMMIT and ROLLBACK in any spelling (`COMMIT;`, `ROLLBACK WORK`), but not ROLLBACK TO SAVEPOINT. */
+const ENDS = /^\s*(COMMIT|ROLLBACK)\b(?!\s+TO\b)/i;
 
 function deadlineError(what: string, deadlineMs: number): Error {
   return Object.assign(
