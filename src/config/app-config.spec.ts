@@ -185,4 +185,12 @@ describe('parseConfig', () => {
       'STATUS_PAGE_ENABLED: must be true or false, got "sometimes"',
     );
   });
+
+  it('reads DB_STATEMENT_TIMEOUT_MS with a default of 30000 and names a value below 1000', () => {
+    expect(parseConfig({}).db.statementTimeoutMs).toBe(30000);
+    expect(parseConfig({ DB_STATEMENT_TIMEOUT_MS: '3000' }).db.statementTimeoutMs).toBe(3000);
+    expect(configError({ DB_STATEMENT_TIMEOUT_MS: '500' }).message).toContain(
+      'DB_STATEMENT_TIMEOUT_MS',
+    );
+  });
 });

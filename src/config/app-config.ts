@@ -50,6 +50,11 @@ export interface AppConfig {
     } | null;
     /** Queries slower than this are logged with their duration. */
     readonly slowQueryThresholdMs: number;
+    /**
+     * Longest any round trip (connect, statement, BEGIN/COMMIT), any transaction and any wait for
+     * a pooled connection may take; past it the connection is destroyed and the work retried.
+     */
+    readonly statementTimeoutMs: number;
   };
   readonly redis: {
     readonly host: string;
@@ -248,6 +253,7 @@ export function parseConfig(env: Env): AppConfig {
       migrationsRun: r.bool('DB_MIGRATIONS_RUN', true),
       ssl: dbSslFrom(r),
       slowQueryThresholdMs: r.int('SLOW_QUERY_THRESHOLD_MS', 1000, 1, 3_600_000),
+      statementTimeoutMs: r.int('DB_STATEMENT_TIMEOUT_MS', 30000, 1000, 3_600_000),
     },
     redis: {
       host: r.string('REDIS_HOST', 'localhost'),

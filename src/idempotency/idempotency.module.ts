@@ -22,6 +22,10 @@ const MAX_RECONNECT_DELAY_MS = 2000;
           enableOfflineQueue: false,
           maxRetriesPerRequest: 1,
           commandTimeout: 1000,
+          // commandTimeout fails a command but keeps the socket: a Redis that stopped answering
+          // (a failover's old address, a partition) would fail every command for ever. A socket
+          // that sends nothing back this long after a command is destroyed and reconnected.
+          socketTimeout: 2000,
           connectTimeout: 2000,
           retryStrategy: (times) => Math.min(times * 100, MAX_RECONNECT_DELAY_MS),
         });

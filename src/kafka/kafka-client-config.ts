@@ -1,6 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { type KafkaConfig, logLevel, type logCreator } from 'kafkajs';
 import type { AppConfig } from '../config/app-config';
+import { brokerSocketFactory } from './broker-socket.factory';
+
+/**
+ * Longest a broker may leave a request unanswered before its connection is dropped and opened
+ * again: well above the consumer's 5 s fetch wait and the admin's 5 s CreateTopics timeout.
+ */
+const BROKER_ANSWER_DEADLINE_MS = 10_000;
 
 /**
  * kafkajs logs every error response at error level, also the broker's routine "rejoin" answers
@@ -49,6 +56,7 @@ export function kafkaClientConfig(kafka: AppConfig['kafka']): KafkaConfig {
     logCreator: nestLogCreator,
     logLevel: logLevel.WARN,
     retry: { initialRetryTime: 300, retries: 10 },
+    socketFactory: brokerSocketFactory(BROKER_ANSWER_DEADLINE_MS),
   };
   if (kafka.sasl === null) return base;
   const { username, password } = kafka.sasl;

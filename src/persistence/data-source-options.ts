@@ -1,6 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { MysqlConnectionOptions } from 'typeorm/driver/mysql/MysqlConnectionOptions';
 import type { AppConfig } from '../config/app-config';
+import { mysql2WithDeadline } from './connection-deadline';
 import { TypeOrmSlowQueryLogger } from '../logging/typeorm-slow-query.logger';
 import { CustomerEntity } from './entities/customer.entity';
 import { EntityVersionEntity } from './entities/entity-version.entity';
@@ -28,6 +29,10 @@ export function dataSourceOptions(db: AppConfig['db']): MysqlConnectionOptions {
   return {
     type: 'mysql',
     connectorPackage: 'mysql2',
+    // mysql2 whose pools bound every round trip, transaction and connection wait (see
+    // connection-deadline.ts); openDataSource reads connectTimeout as that deadline too.
+    driver: mysql2WithDeadline(db.statementTimeoutMs),
+    connectTimeout: db.statementTimeoutMs,
     host: db.host,
     port: db.port,
     username: db.username,
