@@ -9,6 +9,10 @@ export interface JestSummary {
   numPassedTests: number;
   numFailedTests: number;
   numPendingTests: number;
+  testResults?: {
+    name: string;
+    assertionResults: { title: string; status: string }[];
+  }[];
 }
 
 /**

@@ -6,15 +6,14 @@
  *
  * FAULT_SYNC_MODES (comma list, default `event,batch`) runs every fault once per sync mode.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Figures } from '../test/faults/fault-run';
 import { ensureLocalBroker, runJest, summaryLine } from './jest-run';
 import { ensureKafkaJars } from './kafka/local-kafka';
+import { writeReportSection } from './reliability-report';
 import { runCommand } from './run-command';
-
-const REPORT = join(__dirname, '..', 'docs', 'reliability.md');
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -34,10 +33,10 @@ function report(
       `| ${f.duplicatesSkipped} | ${f.deadLettered} of ${f.invalidSent} | **${f.lost}** ` +
       `| **${f.appliedTwice}** | ${seconds(f.recoveryMs)} | ${f.notes} |`,
   );
-  return `# Reliability: the fault-injection suite
+  return `## The fault-injection suite
 
 Written by \`npm run test:faults\` (\`scripts/test-faults.ts\`, tests in \`test/faults/\`) at the end
-of its last run. Do not edit by hand.
+of its last run.
 
 - Run: ${new Date().toISOString()}, machine: ${process.platform}, ${cpus().length} cores (shared), sync modes: \`${modes}\`
 - Result: ${summary}, in ${minutes} min
@@ -101,12 +100,10 @@ async function main(): Promise<number> {
           .map((line) => JSON.parse(line) as Figures)
       : [];
     if (figures.length > 0) {
-      writeFileSync(
-        REPORT,
+      writeReportSection(
+        'faults',
         report(figures, summary, modes, ((Date.now() - startedAt) / 60_000).toFixed(1)),
       );
-      // CI checks the formatting of every file, this generated one included.
-      await runCommand('npx', ['prettier', '--write', REPORT]);
       console.log(`wrote ${figures.length} row(s) to docs/reliability.md`);
     }
     console.log(summary);

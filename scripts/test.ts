@@ -4,7 +4,8 @@
  * not be stale), starts the broker when none answers, then runs Jest and ends with a plain
  * "N passed, N failed" line.
  */
-import { ensureLocalBroker, runJest, summaryLine } from './jest-run';
+import { ensureLocalBroker, type JestSummary, runJest, summaryLine } from './jest-run';
+import { inputResultsSection, writeReportSection } from './reliability-report';
 import { runCommand } from './run-command';
 
 async function main(): Promise<number> {
@@ -23,6 +24,7 @@ async function main(): Promise<number> {
           { mode: 'event', jestArgs: ['--selectProjects', 'integration'] },
         ];
   const total = { passed: 0, failed: 0, skipped: 0 };
+  const byMode = new Map<string, JestSummary>();
   let exitCode = 0;
   for (const run of runs) {
     if (run.mode !== undefined) console.log(`\n=== Jest with TEST_SYNC_MODE=${run.mode} ===`);
@@ -30,9 +32,14 @@ async function main(): Promise<number> {
     const { code, summary } = await runJest(run.jestArgs, env);
     if (code !== 0) exitCode = code;
     if (summary === undefined) console.log('Jest wrote no summary; see its output above.');
+    else if (run.mode !== undefined) byMode.set(run.mode, summary);
     total.passed += summary?.numPassedTests ?? 0;
     total.failed += summary?.numFailedTests ?? 0;
     total.skipped += summary?.numPendingTests ?? 0;
+  }
+  if (byMode.size === runs.length && byMode.size > 0) {
+    writeReportSection('inputs', inputResultsSection(byMode));
+    console.log('wrote the hostile-input and codec results to docs/reliability.md');
   }
   console.log(summaryLine(total.passed, total.failed, total.skipped));
   return exitCode;
