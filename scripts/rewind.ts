@@ -227,7 +227,7 @@ async function rewind(config: AppConfig, options: Options): Promise<number> {
         console.log(
           `sync state rebuilt from the tables: dropped ${counts.versionRowsDropped} sync_entity_versions ` +
             `row(s) and ${counts.processedEventsDropped} processed_events row(s) written after the cutoff; ` +
-            `${counts.versionsFromRows} version(s) taken from the entity rows`,
+            `${counts.lockRowsRestored} lock row(s) written again for restored entity rows`,
         );
         const after = await state.checkSyncState(OUT_OF_STEP_EXAMPLES);
         if (after.outOfStep.length > 0) {

@@ -28,8 +28,8 @@ export interface SyncStateCheck {
 
 export interface RebuildCounts {
   readonly versionRowsDropped: number;
-  /** Version rows written from the entity rows' source_version (0 for a tombstones-only table). */
-  readonly versionsFromRows: number;
+  /** Entity rows of the restored tables whose lock row had to be written again. */
+  readonly lockRowsRestored: number;
   readonly processedEventsDropped: number;
 }
 
@@ -122,20 +122,16 @@ export class RewindStateRepository {
    * Rebuilds the sync state from the restored tables, `batchSize` rows per autocommit statement:
    * 1. sync_entity_versions rows written after `cutoff` go (tombstones of deletes the replay
    *    repeats, and versions the replay re-establishes);
-   * 2. if the table holds live versions (not only tombstones), every entity row's version is
-   *    set from its source_version, so the version rule compares replayed events with what the
-   *    restored row really holds;
+   * 2. every entity row of the restored tables gets its lock row back (version 0, not deleted):
+   *    the version rule reads a live entity's version from the row's own source_version, and
+   *    keeps only tombstones in sync_entity_versions;
    * 3. processed_events rows after `cutoff` go, so that the replay applies those events again.
    * Step 3 comes last: processed_events rows newer than the tables are what marks the state as
    * out of step, so an interrupted rebuild is still detected and can simply be run again.
    */
   async rebuildFromTables(cutoff: Date, batchSize: number): Promise<RebuildCounts> {
-    const [live] = await this.dataSource.query<{ found: number | string }[]>(
-      'SELECT EXISTS (SELECT 1 FROM sync_entity_versions WHERE deleted = 0) AS found',
-    );
-    const holdsLiveVersions = Number(live?.found ?? 0) === 1;
     let versionRowsDropped = 0;
-    let versionsFromRows = 0;
+    let lockRowsRestored = 0;
     for (const kind of ENTITY_KINDS) {
       versionRowsDropped += await this.inIdRanges(
         'sync_entity_versions',
@@ -150,24 +146,13 @@ export class RewindStateRepository {
             [kind, from, to, cutoff],
           ),
       );
-      if (!holdsLiveVersions) continue;
       const table = ENTITY_TABLES[kind];
-      versionsFromRows += await this.inIdRanges(
-        table,
-        'id',
-        '1 = 1',
-        [],
-        batchSize,
-        async (from, to, rows) => {
-          await this.dataSource.query(
-            `INSERT INTO sync_entity_versions (entity, entity_id, version, deleted, updated_at)
-           SELECT ?, id, source_version, 0, synced_at FROM ${table} WHERE id > ? AND id <= ?
-           ON DUPLICATE KEY UPDATE version = VALUES(version), deleted = VALUES(deleted),
-                                   updated_at = VALUES(updated_at)`,
-            [kind, from, to],
-          );
-          return rows;
-        },
+      lockRowsRestored += await this.inIdRanges(table, 'id', '1 = 1', [], batchSize, (from, to) =>
+        this.affected(
+          `INSERT IGNORE INTO sync_entity_versions (entity, entity_id, version, deleted, updated_at)
+           SELECT ?, id, 0, 0, synced_at FROM ${table} WHERE id > ? AND id <= ?`,
+          [kind, from, to],
+        ),
       );
     }
     let processedEventsDropped = 0;
@@ -179,7 +164,7 @@ export class RewindStateRepository {
       processedEventsDropped += dropped;
       if (dropped < batchSize) break;
     }
-    return { versionRowsDropped, versionsFromRows, processedEventsDropped };
+    return { versionRowsDropped, lockRowsRestored, processedEventsDropped };
   }
 
   /**
