@@ -52,7 +52,8 @@ export class QuerySpanSubscriber implements EntitySubscriberInterface {
     const parent = this.contexts.activeInTrace();
     if (parent === undefined) return;
     const transaction = this.transactions.get(event.queryRunner);
-    const operation = /^\s*(\w+)/.exec(event.query)?.[1]?.toUpperCase() ?? 'QUERY';
+    // The statement's first keyword; the locking read is a UNION of parenthesised SELECTs.
+    const operation = /^[\s(]*(\w+)/.exec(event.query)?.[1]?.toUpperCase() ?? 'QUERY';
     const span = this.tracer.startSpan(
       `mysql ${operation}`,
       {
