@@ -44,7 +44,7 @@ of its last run.
 Each test runs the built service (\`node dist/main.js\`) as child processes against its own
 topics (6 partitions each), consumer group and database, and kills whatever it injects a fault
 into: its own \`mariadbd\`, \`redis-server\` or Kafka broker, never the machine's shared ones
-(fault 6 freezes a TCP proxy of the test's own between the service and one of them instead).
+(fault 8 freezes a TCP proxy of the test's own between the service and one of them instead).
 It sends a stream of about 5,000 messages over three entities (30% duplicates re-sent with the
 same eventId, 20% older versions sent after newer ones, 1% invalid: not JSON, a broken field
 rule, another entity's type; deletes and undeletes; half the messages on a random partition so

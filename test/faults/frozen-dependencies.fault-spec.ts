@@ -16,7 +16,7 @@ type Dependency = 'mariadb' | 'redis' | 'kafka';
 type Fault = 'failover' | 'partition';
 
 /**
- * Fault 6: a dependency that stops answering without resetting anything. The service reaches its
+ * Fault 8: a dependency that stops answering without resetting anything. The service reaches its
  * private mariadbd, redis-server and broker only through TCP proxies of the test's own (the
  * broker advertises its proxy's address, so clients stay behind it after metadata); the test's
  * own measurements go to the database directly. Mid-stream, one proxy
@@ -27,7 +27,7 @@ type Fault = 'failover' | 'partition';
  *   service must resume by itself.
  * In both, nothing lost and nothing applied twice, and no instance exits.
  */
-describe('fault 6, a dependency stops answering', () => {
+describe('fault 8, a dependency stops answering', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cms-sync-frozen-'));
   let mariadb: PrivateMariaDb;
   let redis: PrivateRedis;
@@ -74,7 +74,7 @@ describe('fault 6, a dependency stops answering', () => {
       async (dependency, fault) => {
         const proxy = proxies[dependency];
         const run = new FaultRun(
-          `6 ${dependency === 'mariadb' ? 'MariaDB' : dependency === 'redis' ? 'Redis' : 'Kafka'} ` +
+          `8 ${dependency === 'mariadb' ? 'MariaDB' : dependency === 'redis' ? 'Redis' : 'Kafka'} ` +
             (fault === 'failover' ? 'failover (open connections frozen)' : 'partition 20 s'),
           mode,
           // Bootstrap through the proxy too: a seed connection straight to the broker would bypass it.

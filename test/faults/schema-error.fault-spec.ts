@@ -13,7 +13,7 @@ describe.each(syncModes())('fault, a dropped column (SYNC_MODE=%s)', (mode) => {
   let run: FaultRun;
 
   beforeEach(async () => {
-    run = new FaultRun('schema error: column dropped 15 s', mode);
+    run = new FaultRun('9 schema error: column dropped 15 s', mode);
     await run.setUp();
   });
 
