@@ -3,6 +3,12 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
+// The pure rules sit on the bottom floor: no framework, driver or broker client reaches them.
+const NO_FRAMEWORKS_IN_DOMAIN = {
+  group: ['@nestjs/*', 'typeorm', 'typeorm/*', 'kafkajs', 'ioredis', 'mysql2', 'mysql2/*'],
+  message: 'src/domain holds plain rules: keep Nest, TypeORM, kafkajs, ioredis and mysql2 out.',
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'eslint.config.mjs', 'jest.config.js'] },
   eslint.configs.recommended,
@@ -26,32 +32,18 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-unsafe-assignment': 'off' },
   },
   {
-    // The pure rules sit on the bottom floor: no framework, driver or broker client reaches them.
     files: ['src/domain/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          patterns: [
-            {
-              group: [
-                '@nestjs/*',
-                'typeorm',
-                'typeorm/*',
-                'kafkajs',
-                'ioredis',
-                'mysql2',
-                'mysql2/*',
-              ],
-              message:
-                'src/domain holds plain rules: keep Nest, TypeORM, kafkajs, ioredis and mysql2 out.',
-            },
-          ],
+          patterns: [NO_FRAMEWORKS_IN_DOMAIN],
         },
       ],
     },
   },
   {
+    // Its code (not its specs, which may use the test helpers) imports nothing above it either.
     files: ['src/domain/**/*.ts'],
     ignores: ['src/domain/**/*.spec.ts'],
     rules: {
@@ -59,19 +51,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            {
-              group: [
-                '@nestjs/*',
-                'typeorm',
-                'typeorm/*',
-                'kafkajs',
-                'ioredis',
-                'mysql2',
-                'mysql2/*',
-              ],
-              message:
-                'src/domain holds plain rules: keep Nest, TypeORM, kafkajs, ioredis and mysql2 out.',
-            },
+            NO_FRAMEWORKS_IN_DOMAIN,
             {
               group: ['../*', '!../common'],
               message: 'src/domain may import only src/common: every import points down.',
