@@ -52,6 +52,7 @@ interface Options {
   latency: boolean;
   latencySeconds: number;
   latencyRate: number;
+  latencyRateEvent: number;
   partitions: number;
   concurrency: number;
   poolSize: number;
@@ -67,7 +68,8 @@ const USAGE = `usage: npm run bench -- [options]
   --modes a,b              of consumer-ceiling,db-ceiling,naive,event,batch (default all, in that order)
   --no-latency             skip the steady-rate latency run
   --latency-seconds S      length of the latency run (default 60; --quick 5)
-  --latency-rate R         events/s of the latency run (default 2000; --quick 500)
+  --latency-rate R         events/s of the latency run of batch and naive (default 2000; --quick 500)
+  --latency-rate-event R   events/s of event mode's latency run (default 1000; --quick 250)
   --partitions P           partitions per topic (default 6)
   --partitions-concurrency KAFKA_PARTITIONS_CONCURRENCY (default 3)
   --pool-size N            DB_CONNECTION_POOL_SIZE (default 5)
@@ -101,6 +103,7 @@ function parseOptions(argv: string[]): Options {
         'no-latency': { type: 'boolean' },
         'latency-seconds': { type: 'string' },
         'latency-rate': { type: 'string' },
+        'latency-rate-event': { type: 'string' },
         partitions: { type: 'string' },
         'partitions-concurrency': { type: 'string' },
         'pool-size': { type: 'string' },
@@ -130,6 +133,12 @@ function parseOptions(argv: string[]): Options {
     latency: parsed['no-latency'] !== true,
     latencySeconds: positive('latency-seconds', parsed['latency-seconds'], quick ? 5 : 60),
     latencyRate: positive('latency-rate', parsed['latency-rate'], quick ? 500 : 2000),
+    // Issue 9 sets event mode's latency target at 1,000 events/s, batch mode's at 2,000.
+    latencyRateEvent: positive(
+      'latency-rate-event',
+      parsed['latency-rate-event'],
+      quick ? 250 : 1000,
+    ),
     partitions: positive('partitions', parsed.partitions, 6),
     concurrency: positive('partitions-concurrency', parsed['partitions-concurrency'], 3),
     poolSize: positive('pool-size', parsed['pool-size'], 5),
@@ -397,7 +406,8 @@ class ModeRun {
 
   /** A steady input at the latency rate with the consumer caught up; produce-to-commit times. */
   private async latencyRun(stream: EventStream): Promise<LatencyResult> {
-    const { latencyRate: rate, latencySeconds: seconds } = this.options;
+    const { latencySeconds: seconds } = this.options;
+    const rate = this.mode === 'event' ? this.options.latencyRateEvent : this.options.latencyRate;
     const total = rate * seconds;
     const events = stream.next(total);
     const sentAt = new Map<string, number>();

@@ -8,6 +8,7 @@ import { TransientError } from '../src/common/errors/transient.error';
 import { parseConfig } from '../src/config/app-config';
 import { dataSourceOptions } from '../src/persistence/data-source-options';
 import { openDataSource } from '../src/persistence/schema';
+import { SqlConnection } from '../src/persistence/sql-connection';
 import { freePort } from './support/service-process';
 import { TcpProxy } from './support/tcp-proxy';
 
@@ -104,6 +105,40 @@ describe(`DB_STATEMENT_TIMEOUT_MS=${DEADLINE_MS} on the pool TypeORM uses`, () =
     }
     const after = await timed(dataSource.query('SELECT 1'));
     expect(after.error).toBeUndefined();
+  });
+
+  it('ends the transaction deadline at a COMMIT sent with other statements, as the unit of work sends it', async () => {
+    // One SqlConnection transaction: START TRANSACTION with a SELECT, then an INSERT with COMMIT.
+    const eventId = `deadline-${randomBytes(4).toString('hex')}`;
+    let used: unknown;
+    await SqlConnection.transaction(dataSource, async (db) => {
+      used = await db.query('processed_events', 'SELECT CONNECTION_ID() AS id', []);
+      db.insertRows(
+        'processed_events',
+        [
+          'event_id',
+          'event_type',
+          'entity_id',
+          'version',
+          'outcome',
+          'topic',
+          'kafka_partition',
+          'kafka_offset',
+          'processed_at',
+        ],
+        [[eventId, 'product.updated', 1, 1, 'applied', 't', 0, 0, new Date()]],
+      );
+    });
+    const [{ id }] = used as [{ id: number }];
+    // Idle past the deadline: had its transaction timer survived the COMMIT, it would be gone.
+    await new Promise((resolve) => setTimeout(resolve, DEADLINE_MS + 500));
+    const ids = (await Promise.all(
+      [1, 2].map(() => dataSource.query('SELECT CONNECTION_ID() AS id')),
+    )) as [{ id: number }][];
+    expect(ids.map(([row]) => row.id)).toContain(id);
+    expect(
+      await dataSource.query('SELECT outcome FROM processed_events WHERE event_id = ?', [eventId]),
+    ).toEqual([{ outcome: 'applied' }]);
   });
 
   it('gives up waiting for a pooled connection after the deadline', async () => {

@@ -134,10 +134,10 @@ describe('SyncUnitOfWork', () => {
     // Writes product 400 v9, then straight through the repository an older v7 and a delete at v8.
     await apply([product(400, 9)]);
     const older = product(400, 7);
-    await dataSource.transaction(async (em) => {
-      const sql = SqlConnection.of(em);
-      await new ProductRepository().upsert(sql, [older as never], new Date());
-      await new ProductRepository().delete(sql, [{ id: 400, version: 8 }]);
+    await SqlConnection.transaction(dataSource, (sql) => {
+      new ProductRepository().upsert(sql, [older as never], new Date());
+      new ProductRepository().delete(sql, [{ id: 400, version: 8 }]);
+      return Promise.resolve();
     });
     expect(await rows('SELECT source_version, stock FROM cms_products WHERE id = 400')).toEqual([
       { source_version: 9, stock: 9 },

@@ -55,15 +55,18 @@ export class ProcessedEventCacheRepository implements OnApplicationShutdown {
   /** Remembers events after their transaction committed, each with its entity's TTL. */
   async markProcessed(entries: readonly CacheEntry[]): Promise<void> {
     if (entries.length === 0) return;
+    const ttl = this.config.redis.ttlSeconds;
+    const [only] = entries;
+    if (entries.length === 1 && only !== undefined) {
+      await this.call('idempotency write', () =>
+        this.redis.set(cacheKey(only.eventId), only.outcome, 'EX', ttl[only.kind]),
+      );
+      return;
+    }
     await this.call('idempotency write', async () => {
       const pipeline = this.redis.pipeline();
       for (const entry of entries) {
-        pipeline.set(
-          cacheKey(entry.eventId),
-          entry.outcome,
-          'EX',
-          this.config.redis.ttlSeconds[entry.kind],
-        );
+        pipeline.set(cacheKey(entry.eventId), entry.outcome, 'EX', ttl[entry.kind]);
       }
       const results = await pipeline.exec();
       // A refused command (OOM, a read-only replica) counts as a failure of Redis too.

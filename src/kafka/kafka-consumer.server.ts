@@ -31,6 +31,9 @@ class TopicPatternDeserializer implements ConsumerDeserializer {
   }
 }
 
+/** Patterns are topic names (see TopicPatternDeserializer): a handful, unless topics are misrouted. */
+const MAX_CACHED_ROUTES = 64;
+
 /**
  * NestJS' Kafka transport with the contract's settings: the exact consumer group (no "-server"
  * suffix), the configured topics, earliest offset for a new group, raw message bytes for safe
@@ -45,6 +48,7 @@ export class KafkaConsumerServer extends ServerKafka {
   private readonly topicByPattern: ReadonlyMap<string, string>;
   private readonly batchPatternByTopic: ReadonlyMap<string, string>;
   private readonly batchMode: boolean;
+  private readonly routes = new Map<string, string>();
 
   constructor(
     config: AppConfig,
@@ -86,6 +90,20 @@ export class KafkaConsumerServer extends ServerKafka {
     );
     this.batchMode = config.sync.mode === 'batch';
     this.parser = new BinaryKeyKafkaParser({ keepBinary: true });
+  }
+
+  /**
+   * Nest tries `JSON.parse` on a message's pattern before using it as it is; ours are plain
+   * topic names, so every message paid for a thrown SyntaxError (about 28 µs, a tenth of event
+   * mode's CPU). The routes of the few patterns the deserializer yields are kept instead.
+   */
+  override getRouteFromPattern(pattern: string): string {
+    let route = this.routes.get(pattern);
+    if (route === undefined) {
+      route = super.getRouteFromPattern(pattern);
+      if (this.routes.size < MAX_CACHED_ROUTES) this.routes.set(pattern, route);
+    }
+    return route;
   }
 
   override async bindEvents(consumer: Consumer): Promise<void> {

@@ -20,11 +20,7 @@ export abstract class CmsEntityRepository<K extends EntityKind> {
    * it did not lock against cannot go back in time. `source_version` is assigned last because
    * MySQL evaluates the assignments in order and the guards read its old value.
    */
-  async upsert(
-    db: SqlConnection,
-    events: readonly UpsertEvent<K>[],
-    syncedAt: Date,
-  ): Promise<void> {
+  upsert(db: SqlConnection, events: readonly UpsertEvent<K>[], syncedAt: Date): void {
     if (this.columnList === undefined || this.onDuplicate === undefined) {
       const guarded = [...this.columns.slice(1), 'source_occurred_at', 'synced_at'];
       this.columnList = [...this.columns, 'source_version', 'source_occurred_at', 'synced_at'];
@@ -42,17 +38,14 @@ export abstract class CmsEntityRepository<K extends EntityKind> {
       row.push(event.version, event.occurredAt, syncedAt);
       rows[i] = row;
     }
-    await db.insertRows(this.table, this.columnList, rows, this.onDuplicate);
+    db.insertRows(this.table, this.columnList, rows, this.onDuplicate);
   }
 
   /** Deletes rows whose version is below the delete's (the rows are locked by the version lock). */
-  async delete(
-    db: SqlConnection,
-    deletes: readonly { id: number; version: number }[],
-  ): Promise<void> {
+  delete(db: SqlConnection, deletes: readonly { id: number; version: number }[]): void {
     if (deletes.length === 0) return;
     const where = deletes.map(() => '(id = ? AND source_version < ?)').join(' OR ');
-    await db.query(
+    db.write(
       this.table,
       `DELETE FROM ${this.table} WHERE ${where}`,
       deletes.flatMap((d) => [d.id, d.version]),

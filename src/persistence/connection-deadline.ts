@@ -30,6 +30,13 @@ export const DEADLINE_ERROR_CODE = 'PROTOCOL_SEQUENCE_TIMEOUT';
 const BEGINS = /^\s*(START\s+TRANSACTION|BEGIN)\b/i;
 /** COMMIT and ROLLBACK in any spelling (`COMMIT;`, `ROLLBACK WORK`), but not ROLLBACK TO SAVEPOINT. */
 const ENDS = /^\s*(COMMIT|ROLLBACK)\b(?!\s+TO\b)/i;
+/** The same as the last statement of a multi-statement query (`…; COMMIT`). */
+const ENDS_LAST = /;\s*(COMMIT|ROLLBACK)(\s+WORK)?\s*;?\s*$/i;
+
+/** Whether `sql` ends its transaction; only its tail is searched, however long it is. */
+function endsTransaction(sql: string): boolean {
+  return ENDS.test(sql) || ENDS_LAST.test(sql.slice(-32));
+}
 
 function deadlineError(what: string, deadlineMs: number): Error {
   return Object.assign(
@@ -76,7 +83,7 @@ export function guardConnection(
     const timer = setTimeout(() => expire(`"${name}"`), deadlineMs).unref();
     command.once('end', () => {
       clearTimeout(timer);
-      if (ENDS.test(sql)) clearTimeout(transaction);
+      if (endsTransaction(sql)) clearTimeout(transaction);
     });
     return addCommand(command);
   };

@@ -54,6 +54,9 @@ export function dataSourceOptions(db: AppConfig['db']): MysqlConnectionOptions {
     logger: new TypeOrmSlowQueryLogger(db.slowQueryThresholdMs),
     ssl: tlsOptions(db.ssl),
     extra: { enableKeepAlive: true, waitForConnections: true, queueLimit: 0 },
+    // The unit of work sends a transaction's statements in two round trips (see SqlConnection);
+    // every value in them is escaped by mysql2 and every name is the code's own.
+    multipleStatements: true,
   };
 }
 

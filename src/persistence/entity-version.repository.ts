@@ -4,14 +4,11 @@ import type { RecordedOutcome } from '../domain/sync-outcome';
 import { lastVersion, type VersionState } from '../domain/version-rule';
 import type { SqlConnection } from './sql-connection';
 
-/** A row of the lock statement: a processed_events hit, or a lock row with its entity's version. */
+/** A lock row, with its entity row's version (null without a row). */
 interface LockRow {
-  processed: number;
-  event_id: string | null;
-  outcome: string | null;
-  entity_id: number | null;
-  version: number | null;
-  deleted: number | null;
+  entity_id: number;
+  version: number;
+  deleted: number;
   source_version: number | null;
 }
 
@@ -58,19 +55,21 @@ export class EntityVersionRepository {
     const states = new Map<number, LockedEntity>();
     const processed = new Map<string, RecordedOutcome>();
     if (ids.length === 0) return { states, processed, unlocked: new Set() };
-    // One indexed IN list per table, so only these rows get locked (in key order).
-    const rows = await db.query<LockRow[]>(
-      TABLE,
-      `(SELECT 1 AS processed, event_id, outcome, NULL AS entity_id, NULL AS version, NULL AS deleted, NULL AS source_version FROM processed_events WHERE event_id IN (?))` +
-        ` UNION ALL (SELECT 0, NULL, NULL, v.entity_id, v.version, v.deleted, e.source_version FROM ${TABLE} v LEFT JOIN ${entityTable} e ON e.id = v.entity_id WHERE v.entity = ? AND v.entity_id IN (?) FOR UPDATE)`,
-      [eventIds, kind, ids],
-    );
+    // One indexed IN list per table, so only these rows get locked (in key order). Two
+    // statements in one round trip: as a UNION, MariaDB would build a temporary table for it.
+    const [hits, rows] = (await db.queries(TABLE, [
+      {
+        sql: 'SELECT event_id, outcome FROM processed_events WHERE event_id IN (?)',
+        params: [eventIds],
+      },
+      {
+        sql: `SELECT v.entity_id, v.version, v.deleted, e.source_version FROM ${TABLE} v LEFT JOIN ${entityTable} e ON e.id = v.entity_id WHERE v.entity = ? AND v.entity_id IN (?) FOR UPDATE`,
+        params: [kind, ids],
+      },
+    ])) as [{ event_id: string; outcome: RecordedOutcome }[], LockRow[]];
+    for (const hit of hits) processed.set(hit.event_id, hit.outcome);
     const unlocked = new Set(ids);
     for (const row of rows) {
-      if (row.processed === 1) {
-        processed.set(String(row.event_id), row.outcome as RecordedOutcome);
-        continue;
-      }
       const id = Number(row.entity_id);
       unlocked.delete(id);
       const state = lastVersion(
@@ -84,16 +83,11 @@ export class EntityVersionRepository {
 
   /**
    * Gives entities seen for the first time their lock row. If another transaction inserts the
-   * same one concurrently, this throws DuplicateKeyError after that one commits, and the retry
-   * sees its version.
+   * same one concurrently, the round trip that carries this insert throws DuplicateKeyError
+   * after that one commits, and the retry sees its version.
    */
-  async insertLockRows(
-    db: SqlConnection,
-    kind: EntityKind,
-    ids: readonly number[],
-    now: Date,
-  ): Promise<void> {
-    await db.insertRows(
+  insertLockRows(db: SqlConnection, kind: EntityKind, ids: readonly number[], now: Date): void {
+    db.insertRows(
       TABLE,
       COLUMNS,
       ids.map((id) => [kind, id, 0, false, now]),
@@ -101,13 +95,13 @@ export class EntityVersionRepository {
   }
 
   /** Records the tombstones of deleted entities; their rows are locked by `lock` already. */
-  async saveTombstones(
+  saveTombstones(
     db: SqlConnection,
     kind: EntityKind,
     deletes: readonly { id: number; version: number }[],
     now: Date,
-  ): Promise<void> {
-    await db.insertRows(
+  ): void {
+    db.insertRows(
       TABLE,
       COLUMNS,
       deletes.map((d) => [kind, d.id, d.version, true, now]),

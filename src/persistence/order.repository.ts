@@ -26,32 +26,29 @@ export class OrderRepository extends CmsEntityRepository<'order'> {
    * An applied order event replaces the order's whole item set. `existing` are the orders that
    * had a row: only they can have items to remove.
    */
-  async upsertWithItems(
+  upsertWithItems(
     db: SqlConnection,
     events: readonly UpsertEvent<'order'>[],
     existing: readonly number[],
     syncedAt: Date,
-  ): Promise<void> {
-    await this.upsert(db, events, syncedAt);
-    await db.deleteWhereIn(ITEMS_TABLE, 'order_id', existing);
+  ): void {
+    this.upsert(db, events, syncedAt);
+    db.deleteWhereIn(ITEMS_TABLE, 'order_id', existing);
     const items: SqlValue[][] = [];
     for (const event of events) {
       event.data.items.forEach((item, lineNo) =>
         items.push([event.entityId, lineNo, item.productId, item.quantity, item.unitPrice]),
       );
     }
-    await db.insertRows(ITEMS_TABLE, ITEM_COLUMNS, items);
+    db.insertRows(ITEMS_TABLE, ITEM_COLUMNS, items);
   }
 
-  override async delete(
-    db: SqlConnection,
-    deletes: readonly { id: number; version: number }[],
-  ): Promise<void> {
-    await db.deleteWhereIn(
+  override delete(db: SqlConnection, deletes: readonly { id: number; version: number }[]): void {
+    db.deleteWhereIn(
       ITEMS_TABLE,
       'order_id',
       deletes.map((d) => d.id),
     );
-    await super.delete(db, deletes);
+    super.delete(db, deletes);
   }
 }

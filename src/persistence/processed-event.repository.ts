@@ -45,15 +45,15 @@ export class ProcessedEventRepository {
 
   /**
    * Records events in the transaction that applied them. A concurrent instance that recorded
-   * one of them first makes this throw DuplicateKeyError, which rolls the whole change back.
+   * one of them first makes the commit throw DuplicateKeyError, which rolls the whole change back.
    */
-  async record(
+  record(
     db: SqlConnection,
     events: readonly SyncEvent[],
     outcomes: ReadonlyMap<string, RecordedOutcome>,
     processedAt: Date,
-  ): Promise<void> {
-    await db.insertRows(
+  ): void {
+    db.insertRows(
       TABLE,
       COLUMNS,
       events.map((event) => [

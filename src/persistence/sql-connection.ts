@@ -1,81 +1,174 @@
 import type { Connection as Mysql2Connection } from 'mysql2';
-import { type EntityManager, QueryFailedError, type QueryRunner } from 'typeorm';
+import { type DataSource, QueryFailedError, type QueryRunner } from 'typeorm';
 import { DuplicateKeyError } from '../common/errors/duplicate-key.error';
 import { isDuplicateKey } from '../common/errors/classify-error';
 
 export type SqlValue = string | number | boolean | Date | Buffer | null;
 
+/** A statement as written (what logs and traces may show) and with its values (what is sent). */
+interface Statement {
+  readonly sql: string;
+  readonly text: string;
+}
+
+const COMMIT: Statement = { sql: 'COMMIT', text: 'COMMIT' };
+
 /**
- * The hot path's statements on the mysql2 connection of a TypeORM transaction, without
- * TypeORM's per-query work (its logger call, async broadcasts, result wrapping). Everything the
- * pool sets on its connections (session variables, deadlines) still applies; what TypeORM gave
- * per statement is kept where it is used: slow statements reach the data source's logger, and
- * query subscribers (tracing) still hear every statement when there are any.
+ * One transaction on one pooled mysql2 connection, its statements sent in as few round trips as
+ * their order allows: writes are held back and go with the next read or with the COMMIT, and
+ * START TRANSACTION goes with the first statement, as one multi-statement query (the pool allows
+ * them; every value is escaped by mysql2, as in a single statement). An event that changes one
+ * entity costs two round trips this way instead of six. TypeORM's per-query work (its logger
+ * call, async broadcasts, result wrapping) is left out; what it gave per round trip is kept
+ * where it is used: slow round trips reach the data source's logger, and query subscribers
+ * (tracing) still hear each one when there are any. Statements that fail the same way inside a
+ * multi-statement query fail the same way alone: MySQL stops at the first error and says why.
  */
 export class SqlConnection {
+  private readonly pending: Statement[] = [];
+  private readonly pendingTables = new Set<string>();
+  private begun = false;
+
   private constructor(
     private readonly raw: Mysql2Connection,
     private readonly runner: QueryRunner,
     private readonly slowMs: number | undefined,
   ) {}
 
-  /** The connection of the transaction `em` runs in (from `DataSource.transaction`). */
-  static of(em: EntityManager): SqlConnection {
-    const runner = em.queryRunner;
-    const raw = runner?.isTransactionActive
-      ? (runner as QueryRunner & { databaseConnection?: Mysql2Connection }).databaseConnection
-      : undefined;
-    if (runner === undefined || raw === undefined) {
-      throw new Error('SqlConnection.of needs the entity manager of an open transaction');
+  /**
+   * Runs `work` in one transaction on one connection of the data source's pool and commits it;
+   * rolls back and rethrows when `work` or the commit fails. The connection goes back to the pool
+   * either way.
+   */
+  static async transaction<T>(
+    dataSource: DataSource,
+    work: (db: SqlConnection) => Promise<T>,
+  ): Promise<T> {
+    const runner = dataSource.createQueryRunner();
+    try {
+      const raw = (await runner.connect()) as Mysql2Connection;
+      const db = new SqlConnection(raw, runner, dataSource.options.maxQueryExecutionTime);
+      try {
+        const result = await work(db);
+        await db.send('', [COMMIT]);
+        await db.broadcast('AfterTransactionCommit');
+        return result;
+      } catch (err) {
+        await db.rollback();
+        throw err;
+      }
+    } finally {
+      await runner.release();
     }
-    return new SqlConnection(raw, runner, runner.connection.options.maxQueryExecutionTime);
   }
 
-  /** Runs one statement; a duplicate key of `table` becomes DuplicateKeyError, here at the edge. */
+  /**
+   * Runs one statement that returns something (with the writes held back before it); a
+   * duplicate key becomes DuplicateKeyError, here at the edge.
+   */
   async query<T>(table: string, sql: string, params: unknown[]): Promise<T> {
+    const [result] = await this.queries(table, [{ sql, params }]);
+    return result as T;
+  }
+
+  /** Runs statements that return something in one round trip; resolves with their results. */
+  queries(
+    table: string,
+    statements: readonly { sql: string; params: unknown[] }[],
+  ): Promise<unknown[]> {
+    return this.send(
+      table,
+      statements.map(({ sql, params }) => ({ sql, text: this.raw.format(sql, params) })),
+    );
+  }
+
+  /** Holds a statement whose result nothing needs back, to go with the next round trip. */
+  write(table: string, sql: string, params: unknown[]): void {
+    this.pending.push({ sql, text: this.raw.format(sql, params) });
+    this.pendingTables.add(table);
+  }
+
+  /** Holds one multi-row INSERT; `onDuplicate` is the ON DUPLICATE KEY UPDATE clause, if any. */
+  insertRows(
+    table: string,
+    columns: readonly string[],
+    rows: readonly SqlValue[][],
+    onDuplicate = '',
+  ): void {
+    if (rows.length === 0) return;
+    const update = onDuplicate === '' ? '' : ` ON DUPLICATE KEY UPDATE ${onDuplicate}`;
+    this.write(table, `INSERT INTO ${table} (${columns.join(', ')}) VALUES ?${update}`, [rows]);
+  }
+
+  deleteWhereIn(table: string, column: string, ids: readonly number[]): void {
+    if (ids.length > 0) this.write(table, `DELETE FROM ${table} WHERE ${column} IN (?)`, [ids]);
+  }
+
+  /**
+   * Sends START TRANSACTION (the first time), the held statements and `last` in one round trip;
+   * resolves with the results of `last`. Subscribers hear each statement as written, never its
+   * values.
+   */
+  private async send(table: string, last: readonly Statement[]): Promise<unknown[]> {
+    const statements = [...this.pending, ...last];
+    const tables = [...this.pendingTables, table].filter((t) => t !== '');
+    this.pending.length = 0;
+    this.pendingTables.clear();
+    const texts = statements.map((statement) => statement.text);
+    if (!this.begun) {
+      this.begun = true;
+      texts.unshift('START TRANSACTION');
+      await this.broadcast('BeforeTransactionStart');
+    }
     const traced = this.runner.connection.subscribers.length > 0;
-    if (traced) await this.runner.broadcaster.broadcast('BeforeQuery', sql, params);
+    const queries = statements.filter((statement) => statement !== COMMIT);
+    if (traced) {
+      for (const q of queries) await this.runner.broadcaster.broadcast('BeforeQuery', q.sql, []);
+    }
     const started = Date.now();
-    let result: T | undefined;
+    let result: unknown;
     let error: unknown;
     try {
-      result = await new Promise<T>((resolve, reject) => {
-        this.raw.query(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as T)));
+      result = await new Promise<unknown>((resolve, reject) => {
+        this.raw.query(texts.join(';\n'), (err, rows) => (err ? reject(err) : resolve(rows)));
       });
     } catch (err) {
       error = err;
     }
     const ms = Date.now() - started;
     if (this.slowMs !== undefined && ms > this.slowMs) {
-      this.runner.connection.logger.logQuerySlow(ms, sql, params, this.runner);
+      const sql = statements.map((statement) => statement.sql).join(';\n');
+      this.runner.connection.logger.logQuerySlow(ms, sql, [], this.runner);
     }
     if (traced) {
       const ok = error === undefined;
-      await this.runner.broadcaster.broadcast('AfterQuery', sql, params, ok, ms, result, error);
+      for (const q of queries) {
+        await this.runner.broadcaster.broadcast('AfterQuery', q.sql, [], ok, ms, undefined, error);
+      }
     }
-    if (error === undefined) return result as T;
-    if (isDuplicateKey(error)) throw new DuplicateKeyError(table, { cause: error });
+    if (error === undefined) {
+      if (texts.length === 1) return [result];
+      return (result as unknown[]).slice(texts.length - last.length);
+    }
+    if (isDuplicateKey(error)) throw new DuplicateKeyError(tables.join(', '), { cause: error });
     // The same error TypeORM's own query would raise, so classification does not change.
-    throw new QueryFailedError(sql, params, error as Error);
+    const sql = statements.map((statement) => statement.sql).join(';\n');
+    throw new QueryFailedError(sql, [], error as Error);
   }
 
-  /** One multi-row INSERT; `onDuplicate` is the ON DUPLICATE KEY UPDATE clause, if any. */
-  async insertRows(
-    table: string,
-    columns: readonly string[],
-    rows: readonly SqlValue[][],
-    onDuplicate = '',
+  /** Ends a failed transaction; a connection too broken to answer is mysql2's to drop. */
+  private async rollback(): Promise<void> {
+    if (!this.begun) return;
+    await new Promise<void>((resolve) => this.raw.query('ROLLBACK', () => resolve()));
+    await this.broadcast('AfterTransactionRollback');
+  }
+
+  /** Transaction events for query subscribers (tracing); nothing when there are none. */
+  private async broadcast(
+    event: 'BeforeTransactionStart' | 'AfterTransactionCommit' | 'AfterTransactionRollback',
   ): Promise<void> {
-    if (rows.length === 0) return;
-    const update = onDuplicate === '' ? '' : ` ON DUPLICATE KEY UPDATE ${onDuplicate}`;
-    await this.query(table, `INSERT INTO ${table} (${columns.join(', ')}) VALUES ?${update}`, [
-      rows,
-    ]);
-  }
-
-  async deleteWhereIn(table: string, column: string, ids: readonly number[]): Promise<void> {
-    if (ids.length > 0) {
-      await this.query(table, `DELETE FROM ${table} WHERE ${column} IN (?)`, [ids]);
+    if (this.runner.connection.subscribers.length > 0) {
+      await this.runner.broadcaster.broadcast(event);
     }
   }
 }

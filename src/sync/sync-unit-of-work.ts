@@ -24,7 +24,8 @@ export interface UnitOfWorkResult {
  * owned here and only here. Statements per transaction, per kind of entity: one locking read
  * (the duplicate check, the lock rows and the entity rows' versions together), lock rows for
  * entities seen for the first time, one guarded upsert, and for deletes the delete and the
- * tombstones (orders: their items too); then one processed_events insert for all.
+ * tombstones (orders: their items too); then one processed_events insert for all. The writes
+ * travel with the next kind's locking read or with the COMMIT: one kind costs two round trips.
  */
 @Injectable()
 export class SyncUnitOfWork {
@@ -39,8 +40,7 @@ export class SyncUnitOfWork {
 
   apply(events: readonly SyncEvent[]): Promise<UnitOfWorkResult> {
     // Connections run READ COMMITTED (see openDataSource): the locking reads see the latest commits.
-    return this.dataSource.transaction(async (em) => {
-      const db = SqlConnection.of(em);
+    return SqlConnection.transaction(this.dataSource, async (db) => {
       const now = new Date();
       const alreadyProcessed = new Map<string, RecordedOutcome>();
       const recorded = new Map<string, RecordedOutcome>();
@@ -52,7 +52,7 @@ export class SyncUnitOfWork {
         const freshOfKind = await this.applyKind(db, kind, ofKind, now, alreadyProcessed, recorded);
         fresh.push(...freshOfKind);
       }
-      await this.processedEvents.record(db, fresh, recorded, now);
+      this.processedEvents.record(db, fresh, recorded, now);
       return { alreadyProcessed, recorded };
     });
   }
@@ -82,7 +82,7 @@ export class SyncUnitOfWork {
     const newIds = [...new Set(freshEvents.map((event) => event.entityId))].filter((id) =>
       lock.unlocked.has(id),
     );
-    await this.versions.insertLockRows(db, kind, newIds, now);
+    this.versions.insertLockRows(db, kind, newIds, now);
 
     const current = new Map<EntityKey, VersionState>();
     for (const [id, state] of lock.states) current.set(entityKey(kind, id), state);
@@ -102,14 +102,14 @@ export class SyncUnitOfWork {
     }
     if (upserts.length > 0) {
       if (kind === 'order') {
-        await this.orders.upsertWithItems(db, upserts as UpsertEvent<'order'>[], existing, now);
+        this.orders.upsertWithItems(db, upserts as UpsertEvent<'order'>[], existing, now);
       } else {
-        await repository.upsert(db, upserts, now);
+        repository.upsert(db, upserts, now);
       }
     }
     if (deletes.length > 0) {
-      await repository.delete(db, deletes);
-      await this.versions.saveTombstones(db, kind, deletes, now);
+      repository.delete(db, deletes);
+      this.versions.saveTombstones(db, kind, deletes, now);
     }
     return freshEvents;
   }
