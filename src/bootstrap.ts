@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger as PinoNestLogger, PinoLogger } from 'nestjs-pino';
+import { pinoHttp } from 'pino-http';
 import { AppModule } from './app.module';
 import type { AppConfig, LogLevel } from './config/app-config';
 import { ConsumerStatus } from './health/consumer-status';
@@ -14,7 +15,7 @@ import { registerCompressionCodecs } from './kafka/compression-codecs';
 import { installReadCommittedFilter } from './kafka/read-committed-filter';
 import { KafkaConsumerServer } from './kafka/kafka-consumer.server';
 import { KafkaErrorPassThroughFilter } from './kafka/kafka-error-pass-through.filter';
-import { LoggingModule, pinoParams } from './logging/logging.module';
+import { httpLoggerOptions, LoggingModule, pinoParams } from './logging/logging.module';
 import { rootLogger } from './logging/root-logger';
 import { insecureChoices, maskedConfig } from './logging/startup-report';
 import { TracingModule } from './tracing/tracing.module';
@@ -70,6 +71,7 @@ export async function startApp(
     // A failed start rejects (main.ts logs it and exits 1) instead of process.abort().
     abortOnError: false,
   });
+  app.use(pinoHttp(httpLoggerOptions(pino)));
   // Before connectMicroservice, which initialises the microservice: the two share this config.
   app.useGlobalFilters(new KafkaErrorPassThroughFilter(app.getHttpAdapter()));
   app.connectMicroservice(
