@@ -5,13 +5,22 @@ import { isDuplicateKey } from '../common/errors/classify-error';
 
 export type SqlValue = string | number | boolean | Date | Buffer | null;
 
-/** A statement as written (what logs and traces may show) and with its values (what is sent). */
+/**
+ * A statement as written (what logs and traces may show), with its values (what is sent), and
+ * the table a duplicate key in it would be of.
+ */
 interface Statement {
   readonly sql: string;
   readonly text: string;
+  readonly table?: string;
 }
 
 const COMMIT: Statement = { sql: 'COMMIT', text: 'COMMIT' };
+
+/** The statements as written, for the slow-query log and errors: never their values. */
+function written(statements: readonly Statement[]): string {
+  return statements.map((statement) => statement.sql).join(';\n');
+}
 
 /**
  * One transaction on one pooled mysql2 connection, its statements sent in as few round trips as
@@ -26,7 +35,6 @@ const COMMIT: Statement = { sql: 'COMMIT', text: 'COMMIT' };
  */
 export class SqlConnection {
   private readonly pending: Statement[] = [];
-  private readonly pendingTables = new Set<string>();
   private begun = false;
 
   private constructor(
@@ -50,7 +58,7 @@ export class SqlConnection {
       const db = new SqlConnection(raw, runner, dataSource.options.maxQueryExecutionTime);
       try {
         const result = await work(db);
-        await db.send('', [COMMIT]);
+        await db.send([COMMIT]);
         await db.broadcast('AfterTransactionCommit');
         return result;
       } catch (err) {
@@ -77,15 +85,13 @@ export class SqlConnection {
     statements: readonly { sql: string; params: unknown[] }[],
   ): Promise<unknown[]> {
     return this.send(
-      table,
-      statements.map(({ sql, params }) => ({ sql, text: this.raw.format(sql, params) })),
+      statements.map(({ sql, params }) => ({ sql, text: this.raw.format(sql, params), table })),
     );
   }
 
   /** Holds a statement whose result nothing needs back, to go with the next round trip. */
   write(table: string, sql: string, params: unknown[]): void {
-    this.pending.push({ sql, text: this.raw.format(sql, params) });
-    this.pendingTables.add(table);
+    this.pending.push({ sql, text: this.raw.format(sql, params), table });
   }
 
   /** Holds one multi-row INSERT; `onDuplicate` is the ON DUPLICATE KEY UPDATE clause, if any. */
@@ -109,11 +115,9 @@ export class SqlConnection {
    * resolves with the results of `last`. Subscribers hear each statement as written, never its
    * values.
    */
-  private async send(table: string, last: readonly Statement[]): Promise<unknown[]> {
+  private async send(last: readonly Statement[]): Promise<unknown[]> {
     const statements = [...this.pending, ...last];
-    const tables = [...this.pendingTables, table].filter((t) => t !== '');
     this.pending.length = 0;
-    this.pendingTables.clear();
     const texts = statements.map((statement) => statement.text);
     if (!this.begun) {
       this.begun = true;
@@ -121,7 +125,7 @@ export class SqlConnection {
       await this.broadcast('BeforeTransactionStart');
     }
     const traced = this.runner.connection.subscribers.length > 0;
-    const queries = statements.filter((statement) => statement !== COMMIT);
+    const queries = traced ? statements.filter((statement) => statement !== COMMIT) : [];
     if (traced) {
       for (const q of queries) await this.runner.broadcaster.broadcast('BeforeQuery', q.sql, []);
     }
@@ -137,8 +141,7 @@ export class SqlConnection {
     }
     const ms = Date.now() - started;
     if (this.slowMs !== undefined && ms > this.slowMs) {
-      const sql = statements.map((statement) => statement.sql).join(';\n');
-      this.runner.connection.logger.logQuerySlow(ms, sql, [], this.runner);
+      this.runner.connection.logger.logQuerySlow(ms, written(statements), [], this.runner);
     }
     if (traced) {
       const ok = error === undefined;
@@ -150,10 +153,12 @@ export class SqlConnection {
       if (texts.length === 1) return [result];
       return (result as unknown[]).slice(texts.length - last.length);
     }
-    if (isDuplicateKey(error)) throw new DuplicateKeyError(tables.join(', '), { cause: error });
+    if (isDuplicateKey(error)) {
+      const tables = new Set(statements.flatMap((statement) => statement.table ?? []));
+      throw new DuplicateKeyError([...tables].join(', '), { cause: error });
+    }
     // The same error TypeORM's own query would raise, so classification does not change.
-    const sql = statements.map((statement) => statement.sql).join(';\n');
-    throw new QueryFailedError(sql, [], error as Error);
+    throw new QueryFailedError(written(statements), [], error as Error);
   }
 
   /** Ends a failed transaction; a connection too broken to answer is mysql2's to drop. */
