@@ -5,6 +5,7 @@
  * CEILING_EVENTS were consumed, so the bench times exactly that span.
  */
 import { Kafka, logLevel } from 'kafkajs';
+import { FETCH_MAX_BYTES, FETCH_MAX_BYTES_PER_PARTITION } from '../src/kafka/fetch-sizes';
 
 function env(name: string, fallback: string): string {
   const value = process.env[name];
@@ -21,8 +22,8 @@ async function main(): Promise<void> {
   // The service's fetch sizes (see KafkaConsumerServer), so batches are cut alike.
   const consumer = kafka.consumer({
     groupId: env('KAFKA_GROUP_ID', 'cms-sync'),
-    maxBytes: 1024 * 1024,
-    maxBytesPerPartition: 256 * 1024,
+    maxBytes: FETCH_MAX_BYTES,
+    maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
   });
   await consumer.connect();
   const topics = ['KAFKA_TOPIC_PRODUCT', 'KAFKA_TOPIC_CUSTOMER', 'KAFKA_TOPIC_ORDER'].map((name) =>

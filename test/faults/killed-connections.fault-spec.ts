@@ -1,6 +1,9 @@
 import { waitFor } from '../support/wait-for';
 import { FaultRun, syncModes } from './fault-run';
 
+/** The share of the stream sent at a time while connections are killed. */
+const SLICE = 0.02;
+
 /**
  * Fault 4b: the service's database connections are killed with KILL CONNECTION while they are
  * inside a transaction (found through information_schema by the test database's name), over and
@@ -22,39 +25,50 @@ describe.each(syncModes())('fault 4b, KILL CONNECTION mid-transaction (SYNC_MODE
   it('retries the killed transactions and loses nothing', async () => {
     const service = await run.begin(0.5);
     await run.waitProgress(0.2);
-    await run.produceRest();
     const startedAt = Date.now();
     let kills = 0;
     let insideTransaction = 0;
+    // The rest of the stream goes out in slices while the injector runs: sent at once, batch
+    // mode could work it off between two of the injector's looks.
+    let produced = false;
+    const producing = (async () => {
+      for (let share = 0.5; share < 1; share += SLICE) await run.produce(share, share + SLICE);
+      await run.produceRest();
+      produced = true;
+    })();
     // Batch mode can work off the whole stream before 15 kills; then a few kills mid-stream and
     // a stream worked off despite them is the fault, and the figures below are its proof.
-    await waitFor(
-      '15 of the service connections killed while busy over at least 5 s, or 3 before the stream was done',
-      async () => {
-        // Busy: running a statement or holding an open InnoDB transaction (the service runs
-        // every statement inside one).
-        const busy = await run.query<{ id: string; inTrx: string }>(
-          `SELECT p.ID AS id, t.trx_id IS NOT NULL AS inTrx
+    try {
+      await waitFor(
+        '15 of the service connections killed while busy over at least 5 s, or 3 before the stream was done',
+        async () => {
+          // Busy: running a statement or holding an open InnoDB transaction (the service runs
+          // every statement inside one).
+          const busy = await run.query<{ id: string; inTrx: string }>(
+            `SELECT p.ID AS id, t.trx_id IS NOT NULL AS inTrx
              FROM information_schema.PROCESSLIST p
              LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID
             WHERE p.DB = ? AND p.ID <> CONNECTION_ID()
               AND (t.trx_id IS NOT NULL OR p.COMMAND <> 'Sleep')`,
-          [run.database],
-        );
-        for (const { id, inTrx } of busy) {
-          try {
-            await run.db.query(`KILL CONNECTION ${Number(id)}`);
-            kills++;
-            if (Number(inTrx) === 1) insideTransaction++;
-          } catch {
-            // It ended between the look-up and the kill.
+            [run.database],
+          );
+          for (const { id, inTrx } of busy) {
+            try {
+              await run.db.query(`KILL CONNECTION ${Number(id)}`);
+              kills++;
+              if (Number(inTrx) === 1) insideTransaction++;
+            } catch {
+              // It ended between the look-up and the kill.
+            }
           }
-        }
-        if (kills >= 15 && Date.now() - startedAt >= 5_000) return true;
-        return kills >= 3 && busy.length === 0 && (await run.lag()) === 0;
-      },
-      { timeoutMs: 90_000, intervalMs: 20 },
-    );
+          if (kills >= 15 && Date.now() - startedAt >= 5_000) return true;
+          return kills >= 3 && produced && busy.length === 0 && (await run.lag()) === 0;
+        },
+        { timeoutMs: 90_000, intervalMs: 20 },
+      );
+    } finally {
+      await producing;
+    }
     run.faultCleared();
     const recoveryMs = await run.waitCaughtUp();
 
