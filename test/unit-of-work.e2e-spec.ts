@@ -130,17 +130,56 @@ describe('SyncUnitOfWork', () => {
     expect(await rows('SELECT line_no FROM cms_order_items WHERE order_id = 300')).toEqual([]);
   });
 
-  it('the upsert and the delete guard the version themselves, without the lock', async () => {
+  it.each([
+    ['as ON DUPLICATE KEY UPDATE (a row the lock did not find)', new Set<number>()],
+    ['as an UPDATE by primary key (the one row the lock found)', new Set([400])],
+  ])('the upsert %s and the delete guard the version themselves', async (_, existing) => {
     // Writes product 400 v9, then straight through the repository an older v7 and a delete at v8.
     await apply([product(400, 9)]);
     const older = product(400, 7);
     await SqlConnection.transaction(dataSource, (sql) => {
-      new ProductRepository().upsert(sql, [older as never], new Date());
+      new ProductRepository().upsert(sql, [older as never], existing, new Date());
       new ProductRepository().delete(sql, [{ id: 400, version: 8 }]);
       return Promise.resolve();
     });
     expect(await rows('SELECT source_version, stock FROM cms_products WHERE id = 400')).toEqual([
       { source_version: 9, stock: 9 },
+    ]);
+  });
+
+  it('one row the lock found is updated whole, every column and the sync columns', async () => {
+    // Product 410 v2, then v4 with other values in every column: the UPDATE path writes them all.
+    await apply([product(410, 2)]);
+    const newer = parsed(
+      'product',
+      productEvent(410, 4, {
+        sku: 'SKU-NEW',
+        name: 'New name',
+        description: null,
+        price: '99.95',
+        currency: 'USD',
+        stock: 17,
+        active: false,
+      }),
+    );
+    expect((await apply([newer])).recorded.get(newer.eventId)).toBe('applied');
+    expect(
+      await rows(
+        'SELECT sku, name, description, price, currency, stock, active, source_version, source_occurred_at FROM cms_products WHERE id = 410',
+      ),
+    ).toEqual([
+      {
+        sku: 'SKU-NEW',
+        name: 'New name',
+        description: null,
+        price: '99.95',
+        currency: 'USD',
+        stock: 17,
+        active: 0,
+        source_version: 4,
+        // occurredAt is 10:00:00 plus the version in ms.
+        source_occurred_at: expect.stringMatching(/\.004$/),
+      },
     ]);
   });
 });

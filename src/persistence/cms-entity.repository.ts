@@ -13,14 +13,30 @@ export abstract class CmsEntityRepository<K extends EntityKind> {
 
   private columnList: string[] | undefined;
   private onDuplicate: string | undefined;
+  private updateSql: string | undefined;
 
   /**
    * Inserts or replaces the rows. The version rule stands in the statement too: a row whose
    * `source_version` is not below the event's keeps every column, so a writer that lost a race
    * it did not lock against cannot go back in time. `source_version` is assigned last because
    * MySQL evaluates the assignments in order and the guards read its old value.
+   *
+   * `existing` holds the ids whose row the version lock found. One such row alone (event mode's
+   * usual case) is an UPDATE by primary key with the same guard in its WHERE: MariaDB then skips
+   * the INSERT that ON DUPLICATE KEY UPDATE tries first and the guard per column, about a tenth
+   * of its CPU per event-mode transaction.
    */
-  upsert(db: SqlConnection, events: readonly UpsertEvent<K>[], syncedAt: Date): void {
+  upsert(
+    db: SqlConnection,
+    events: readonly UpsertEvent<K>[],
+    existing: ReadonlySet<number>,
+    syncedAt: Date,
+  ): void {
+    const only = events.length === 1 ? events[0] : undefined;
+    if (only !== undefined && existing.has(only.entityId)) {
+      this.update(db, only, syncedAt);
+      return;
+    }
     if (this.columnList === undefined || this.onDuplicate === undefined) {
       const guarded = [...this.columns.slice(1), 'source_occurred_at', 'synced_at'];
       this.columnList = [...this.columns, 'source_version', 'source_occurred_at', 'synced_at'];
@@ -39,6 +55,21 @@ export abstract class CmsEntityRepository<K extends EntityKind> {
       rows[i] = row;
     }
     db.insertRows(this.table, this.columnList, rows, this.onDuplicate);
+  }
+
+  private update(db: SqlConnection, event: UpsertEvent<K>, syncedAt: Date): void {
+    this.updateSql ??= `UPDATE ${this.table} SET ${[
+      ...this.columns.slice(1),
+      'source_occurred_at',
+      'synced_at',
+      'source_version',
+    ]
+      .map((c) => `${c} = ?`)
+      .join(', ')} WHERE id = ? AND source_version < ?`;
+    const values = this.values(event.data as EntityDataMap[K]);
+    const params: unknown[] = values.slice(1);
+    params.push(event.occurredAt, syncedAt, event.version, values[0], event.version);
+    db.write(this.table, this.updateSql, params);
   }
 
   /** Deletes rows whose version is below the delete's (the rows are locked by the version lock). */

@@ -23,17 +23,17 @@ export class OrderRepository extends CmsEntityRepository<'order'> {
   }
 
   /**
-   * An applied order event replaces the order's whole item set. `existing` are the orders that
-   * had a row: only they can have items to remove.
+   * An applied order event replaces the order's whole item set. `existing` are the orders of
+   * `events` that had a row: only they can have items to remove.
    */
   upsertWithItems(
     db: SqlConnection,
     events: readonly UpsertEvent<'order'>[],
-    existing: readonly number[],
+    existing: ReadonlySet<number>,
     syncedAt: Date,
   ): void {
-    this.upsert(db, events, syncedAt);
-    db.deleteWhereIn(ITEMS_TABLE, 'order_id', existing);
+    this.upsert(db, events, existing, syncedAt);
+    db.deleteWhereIn(ITEMS_TABLE, 'order_id', [...existing]);
     const items: SqlValue[][] = [];
     for (const event of events) {
       event.data.items.forEach((item, lineNo) =>

@@ -90,12 +90,12 @@ export class SyncUnitOfWork {
     for (const [eventId, outcome] of plan.outcomes) recorded.set(eventId, outcome);
 
     const upserts: UpsertEvent[] = [];
-    const existing: number[] = [];
+    const existing = new Set<number>();
     const deletes: { id: number; version: number }[] = [];
     for (const winner of plan.winners) {
       if (winner.action === 'upsert') {
         upserts.push(winner);
-        if (lock.states.get(winner.entityId)?.hasRow === true) existing.push(winner.entityId);
+        if (lock.states.get(winner.entityId)?.hasRow === true) existing.add(winner.entityId);
       } else {
         deletes.push({ id: winner.entityId, version: winner.version });
       }
@@ -104,7 +104,7 @@ export class SyncUnitOfWork {
       if (kind === 'order') {
         this.orders.upsertWithItems(db, upserts as UpsertEvent<'order'>[], existing, now);
       } else {
-        repository.upsert(db, upserts, now);
+        repository.upsert(db, upserts, existing, now);
       }
     }
     if (deletes.length > 0) {
