@@ -23,8 +23,8 @@ export abstract class CmsEntityRepository<K extends EntityKind> {
    *
    * `existing` holds the ids whose row the version lock found. One such row alone (event mode's
    * usual case) is an UPDATE by primary key with the same guard in its WHERE: MariaDB then skips
-   * the INSERT that ON DUPLICATE KEY UPDATE tries first and the guard per column, about a tenth
-   * of its CPU per event-mode transaction.
+   * the INSERT that ON DUPLICATE KEY UPDATE tries first and the guard per column (5-10% of its
+   * CPU per event-mode transaction, measured).
    */
   upsert(
     db: SqlConnection,
