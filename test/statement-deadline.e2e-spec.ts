@@ -5,13 +5,12 @@ import type { MysqlDriver } from 'typeorm/driver/mysql/MysqlDriver';
 import type { MysqlQueryRunner } from 'typeorm/driver/mysql/MysqlQueryRunner';
 import { classifyError } from '../src/common/errors/classify-error';
 import { TransientError } from '../src/common/errors/transient.error';
-import { parseEvent } from '../src/domain/event-validation';
 import { parseConfig } from '../src/config/app-config';
 import { dataSourceOptions } from '../src/persistence/data-source-options';
 import { ProcessedEventRepository } from '../src/persistence/processed-event.repository';
 import { openDataSource } from '../src/persistence/schema';
 import { SqlConnection } from '../src/persistence/sql-connection';
-import { productEvent } from './support/events';
+import { parsedEvent, productEvent } from './support/events';
 import { freePort } from './support/service-process';
 import { TcpProxy } from './support/tcp-proxy';
 
@@ -112,13 +111,7 @@ describe(`DB_STATEMENT_TIMEOUT_MS=${DEADLINE_MS} on the pool TypeORM uses`, () =
 
   it('ends the transaction deadline at a COMMIT sent with other statements, as the unit of work sends it', async () => {
     // One SqlConnection transaction: START TRANSACTION with a SELECT, then an INSERT with COMMIT.
-    const event = parseEvent('product', {
-      topic: 'test.product',
-      partition: 0,
-      offset: '0',
-      key: null,
-      value: Buffer.from(JSON.stringify(productEvent(1, 1))),
-    });
+    const event = parsedEvent('product', productEvent(1, 1));
     const eventId = event.eventId;
     let used: unknown;
     await SqlConnection.transaction(dataSource, async (db) => {

@@ -3,7 +3,6 @@ import { createConnection, type Connection } from 'mysql2/promise';
 import type { DataSource } from 'typeorm';
 import { parseConfig } from '../src/config/app-config';
 import type { EntityKind } from '../src/domain/entity-kind';
-import { parseEvent } from '../src/domain/event-validation';
 import type { SyncEvent } from '../src/domain/sync-event';
 import { dataSourceOptions } from '../src/persistence/data-source-options';
 import { ProductRepository } from '../src/persistence/product.repository';
@@ -11,7 +10,13 @@ import { openDataSource } from '../src/persistence/schema';
 import { SqlConnection } from '../src/persistence/sql-connection';
 import type { SyncUnitOfWork } from '../src/sync/sync-unit-of-work';
 import { unitOfWorkFor } from './support/unit-of-work';
-import { deletedEvent, orderEvent, productEvent, type TestEvent } from './support/events';
+import {
+  deletedEvent,
+  orderEvent,
+  parsedEvent,
+  productEvent,
+  type TestEvent,
+} from './support/events';
 
 const DB = { host: '127.0.0.1', port: 3306, user: 'root', password: '' };
 
@@ -28,13 +33,7 @@ describe('SyncUnitOfWork', () => {
   let offset = 0;
 
   const parsed = (kind: EntityKind, event: TestEvent): SyncEvent =>
-    parseEvent(kind, {
-      topic: `test.${kind}`,
-      partition: 0,
-      offset: String(offset++),
-      key: null,
-      value: Buffer.from(JSON.stringify(event)),
-    });
+    parsedEvent(kind, event, String(offset++));
   const product = (id: number, version: number) => parsed('product', productEvent(id, version));
   const deleted = (kind: EntityKind, id: number, version: number) =>
     parsed(kind, deletedEvent(kind, id, version));
@@ -150,18 +149,15 @@ describe('SyncUnitOfWork', () => {
   it('one row the lock found is updated whole, every column and the sync columns', async () => {
     // Product 410 v2, then v4 with other values in every column: the UPDATE path writes them all.
     await apply([product(410, 2)]);
-    const newer = parsed(
-      'product',
-      productEvent(410, 4, {
-        sku: 'SKU-NEW',
-        name: 'New name',
-        description: null,
-        price: '99.95',
-        currency: 'USD',
-        stock: 17,
-        active: false,
-      }),
-    );
+    const data = {
+      sku: 'SKU-NEW',
+      name: 'New name',
+      description: null,
+      price: '99.95',
+      currency: 'USD',
+      stock: 17,
+    };
+    const newer = parsed('product', productEvent(410, 4, { ...data, active: false }));
     expect((await apply([newer])).recorded.get(newer.eventId)).toBe('applied');
     expect(
       await rows(
@@ -169,12 +165,7 @@ describe('SyncUnitOfWork', () => {
       ),
     ).toEqual([
       {
-        sku: 'SKU-NEW',
-        name: 'New name',
-        description: null,
-        price: '99.95',
-        currency: 'USD',
-        stock: 17,
+        ...data,
         active: 0,
         source_version: 4,
         // occurredAt is 10:00:00 plus the version in ms.

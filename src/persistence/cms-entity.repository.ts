@@ -11,9 +11,7 @@ export abstract class CmsEntityRepository<K extends EntityKind> {
   protected abstract readonly columns: readonly string[];
   protected abstract values(data: EntityDataMap[K]): SqlValue[];
 
-  private columnList: string[] | undefined;
-  private onDuplicate: string | undefined;
-  private updateSql: string | undefined;
+  private sql: { columnList: string[]; onDuplicate: string; update: string } | undefined;
 
   /**
    * Inserts or replaces the rows. The version rule stands in the statement too: a row whose
@@ -37,16 +35,7 @@ export abstract class CmsEntityRepository<K extends EntityKind> {
       this.update(db, only, syncedAt);
       return;
     }
-    if (this.columnList === undefined || this.onDuplicate === undefined) {
-      const guarded = [...this.columns.slice(1), 'source_occurred_at', 'synced_at'];
-      this.columnList = [...this.columns, 'source_version', 'source_occurred_at', 'synced_at'];
-      this.onDuplicate = [
-        ...guarded.map(
-          (c) => `${c} = IF(VALUES(source_version) > source_version, VALUES(${c}), ${c})`,
-        ),
-        'source_version = GREATEST(source_version, VALUES(source_version))',
-      ].join(', ');
-    }
+    const { columnList, onDuplicate } = this.statements();
     const rows: SqlValue[][] = new Array<SqlValue[]>(events.length);
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as UpsertEvent<K>;
@@ -54,22 +43,37 @@ export abstract class CmsEntityRepository<K extends EntityKind> {
       row.push(event.version, event.occurredAt, syncedAt);
       rows[i] = row;
     }
-    db.insertRows(this.table, this.columnList, rows, this.onDuplicate);
+    db.insertRows(this.table, columnList, rows, onDuplicate);
   }
 
   private update(db: SqlConnection, event: UpsertEvent<K>, syncedAt: Date): void {
-    this.updateSql ??= `UPDATE ${this.table} SET ${[
-      ...this.columns.slice(1),
-      'source_occurred_at',
-      'synced_at',
-      'source_version',
-    ]
-      .map((c) => `${c} = ?`)
-      .join(', ')} WHERE id = ? AND source_version < ?`;
     const values = this.values(event.data as EntityDataMap[K]);
     const params: unknown[] = values.slice(1);
     params.push(event.occurredAt, syncedAt, event.version, values[0], event.version);
-    db.write(this.table, this.updateSql, params);
+    db.write(this.table, this.statements().update, params);
+  }
+
+  /**
+   * The statements' fixed parts, built once on first use (a subclass's fields are not set yet
+   * while this class's constructor runs). Both writes assign the same columns, guarded by the
+   * version, and `source_version` last.
+   */
+  private statements(): { columnList: string[]; onDuplicate: string; update: string } {
+    if (this.sql !== undefined) return this.sql;
+    const assigned = [...this.columns.slice(1), 'source_occurred_at', 'synced_at'];
+    this.sql = {
+      columnList: [...this.columns, 'source_version', 'source_occurred_at', 'synced_at'],
+      onDuplicate: [
+        ...assigned.map(
+          (c) => `${c} = IF(VALUES(source_version) > source_version, VALUES(${c}), ${c})`,
+        ),
+        'source_version = GREATEST(source_version, VALUES(source_version))',
+      ].join(', '),
+      update: `UPDATE ${this.table} SET ${[...assigned, 'source_version']
+        .map((c) => `${c} = ?`)
+        .join(', ')} WHERE id = ? AND source_version < ?`,
+    };
+    return this.sql;
   }
 
   /** Deletes rows whose version is below the delete's (the rows are locked by the version lock). */

@@ -1,7 +1,8 @@
 import { waitFor } from '../support/wait-for';
 import { FaultRun, syncModes } from './fault-run';
 
-/** The share of the stream sent at a time while connections are killed. */
+/** The share of the stream sent before the fault, and at a time while connections are killed. */
+const FIRST_SHARE = 0.5;
 const SLICE = 0.02;
 
 /**
@@ -23,7 +24,7 @@ describe.each(syncModes())('fault 4b, KILL CONNECTION mid-transaction (SYNC_MODE
   });
 
   it('retries the killed transactions and loses nothing', async () => {
-    const service = await run.begin(0.5);
+    const service = await run.begin(FIRST_SHARE);
     await run.waitProgress(0.2);
     const startedAt = Date.now();
     let kills = 0;
@@ -32,7 +33,8 @@ describe.each(syncModes())('fault 4b, KILL CONNECTION mid-transaction (SYNC_MODE
     // mode could work it off between two of the injector's looks.
     let produced = false;
     const producing = (async () => {
-      for (let share = 0.5; share < 1; share += SLICE) await run.produce(share, share + SLICE);
+      for (let share = FIRST_SHARE; share < 1; share += SLICE)
+        await run.produce(share, share + SLICE);
       await run.produceRest();
       produced = true;
     })();

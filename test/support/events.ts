@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityKind } from '../../src/domain/entity-kind';
+import { parseEvent } from '../../src/domain/event-validation';
+import type { SyncEvent } from '../../src/domain/sync-event';
 
 /** Builders for contract-shaped events; every field can be overridden to make a bad one. */
 export interface TestEvent {
@@ -70,3 +72,13 @@ export const orderEvent = builder('order');
 
 export const deletedEvent = (entity: EntityKind, id: number, version: number): TestEvent =>
   event(entity, 'deleted', id, version, {});
+
+/** The event as the service parses it from a message on `test.<kind>`, partition 0. */
+export const parsedEvent = (kind: EntityKind, event: TestEvent, offset = '0'): SyncEvent =>
+  parseEvent(kind, {
+    topic: `test.${kind}`,
+    partition: 0,
+    offset,
+    key: null,
+    value: Buffer.from(JSON.stringify(event)),
+  });
