@@ -1,8 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { availableParallelism, totalmem } from 'node:os';
 import Redis from 'ioredis';
 import type { Connection } from 'mysql2/promise';
 import { KAFKA_VERSION } from '../scripts/kafka/local-kafka';
+import { envelope, EventStream } from './stream';
 
 export interface Machine {
   cpus: number;
@@ -12,6 +14,88 @@ export interface Machine {
   mariadb: string;
   redis: string;
   kafka: string;
+  /** Taken at the start of the run, to compare hosts: their speeds differed up to 4x. */
+  yardsticks?: Yardsticks;
+}
+
+export interface Yardsticks {
+  /** One PING to Redis and its answer over loopback TCP, one after another: wall µs. */
+  redisPingUs: number;
+  /** This process's CPU per PING round trip, µs: what a socket round trip costs a client here. */
+  redisPingCpuUs: number;
+  /** JSON.parse of one of the bench's product events, µs of CPU. */
+  jsonParseUs: number;
+}
+
+const PINGS = 5000;
+const PARSES = 100_000;
+/** A product upsert as the bench sends it. */
+function sampleEvent(): string {
+  const event = new EventStream(1000)
+    .next(1000)
+    .find((e) => e.kind === 'product' && e.action !== 'deleted');
+  if (event === undefined) throw new Error('the stream has no product upsert');
+  return envelope(event, '00000000');
+}
+
+const cpuMicros = () => {
+  const usage = process.cpuUsage();
+  return usage.user + usage.system;
+};
+
+/** Sequential PINGs on a raw socket, so the figure is the host's round trip and not a client's. */
+function pingRedis(redis: {
+  host: string;
+  port: number;
+}): Promise<{ wallUs: number; cpuUs: number }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(redis.port, redis.host);
+    socket.setNoDelay(true);
+    let answered = 0;
+    let pending = '';
+    let wallStart = 0n;
+    let cpuStart = 0;
+    socket.on('error', reject);
+    socket.on('connect', () => {
+      wallStart = process.hrtime.bigint();
+      cpuStart = cpuMicros();
+      socket.write('PING\r\n');
+    });
+    socket.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('latin1');
+      while (pending.startsWith('+PONG\r\n')) {
+        pending = pending.slice(7);
+        answered++;
+        if (answered === PINGS) {
+          const wallUs = Number(process.hrtime.bigint() - wallStart) / 1000 / PINGS;
+          const cpuUs = (cpuMicros() - cpuStart) / PINGS;
+          socket.destroy();
+          resolve({ wallUs, cpuUs });
+          return;
+        }
+        socket.write('PING\r\n');
+      }
+    });
+  });
+}
+
+function jsonParseMicros(): number {
+  const text = sampleEvent();
+  let keep = 0;
+  const start = cpuMicros();
+  for (let i = 0; i < PARSES; i++) {
+    keep += (JSON.parse(text) as { version: number }).version;
+  }
+  const micros = (cpuMicros() - start) / PARSES;
+  return keep > 0 ? micros : Number.NaN;
+}
+
+export async function measureYardsticks(redis: {
+  host: string;
+  port: number;
+}): Promise<Yardsticks> {
+  const ping = await pingRedis(redis);
+  return { redisPingUs: ping.wallUs, redisPingCpuUs: ping.cpuUs, jsonParseUs: jsonParseMicros() };
 }
 
 function cpuModel(): string {
@@ -63,9 +147,15 @@ export async function describeMachine(
     mariadb: String((rows as { v: string }[])[0]?.v ?? 'unknown'),
     redis: redisVersion,
     kafka: kafkaVersion(),
+    yardsticks: await measureYardsticks(redisUrl),
   };
 }
 
 export function machineLine(m: Machine): string {
-  return `${m.cpus} CPUs (${m.cpuModel}), ${m.ramGiB} GiB RAM; Node ${m.node}, MariaDB ${m.mariadb}, Redis ${m.redis}, Kafka ${m.kafka}; all on loopback`;
+  const y = m.yardsticks;
+  const yardsticks =
+    y === undefined
+      ? ''
+      : `; yardsticks: Redis PING round trip ${y.redisPingUs.toFixed(1)} µs (${y.redisPingCpuUs.toFixed(1)} µs of client CPU), JSON.parse of a product event ${y.jsonParseUs.toFixed(2)} µs`;
+  return `${m.cpus} CPUs (${m.cpuModel}), ${m.ramGiB} GiB RAM; Node ${m.node}, MariaDB ${m.mariadb}, Redis ${m.redis}, Kafka ${m.kafka}; all on loopback${yardsticks}`;
 }
