@@ -37,6 +37,8 @@ export interface Figures {
   fault: string;
   mode: string;
   produced: number;
+  /** Messages in the topics at the end: `produced`, or more if the test's producer doubled one. */
+  inTopics: number;
   distinctValid: number;
   applied: number;
   stale: number;
@@ -225,7 +227,14 @@ export class FaultRun {
     const all = this.stream.messages;
     const from = Math.floor(all.length * fromShare);
     const to = Math.floor(all.length * toShare);
-    const producer = this.kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    // Idempotent, so that a send retried across a broker restart cannot write a message twice:
+    // a second copy of an invalid message has its own offset and is rightly dead-lettered again,
+    // which the figures would count against the service.
+    const producer = this.kafka().producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     await producer.connect();
     try {
       for (let i = from; i < to; i += 500) {
@@ -270,6 +279,23 @@ export class FaultRun {
       async () => (await this.processedCount()) >= target,
       { timeoutMs, intervalMs: 100 },
     );
+  }
+
+  /** How many messages the three topics hold: the stream's length, unless a send was doubled. */
+  async messagesInTopics(): Promise<number> {
+    const admin = this.kafka().admin();
+    await admin.connect();
+    try {
+      let total = 0;
+      for (const topic of Object.values(this.topics)) {
+        for (const end of await admin.fetchTopicOffsets(topic)) {
+          total += Number(end.high) - Number(end.low);
+        }
+      }
+      return total;
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   /** Sum over every partition of the three topics of (end offset − group's committed offset). */
@@ -343,6 +369,7 @@ export class FaultRun {
       fault: this.fault,
       mode: this.mode,
       produced: this.stream.messages.length,
+      inTopics: await this.messagesInTopics(),
       distinctValid: this.stream.validEventIds.size,
       applied: count('applied'),
       stale: count('stale'),
@@ -355,7 +382,9 @@ export class FaultRun {
       notes,
     };
     console.log(
-      `[fault ${figures.fault} / ${figures.mode}] produced ${figures.produced}, distinct valid ` +
+      `[fault ${figures.fault} / ${figures.mode}] produced ${figures.produced}` +
+        (figures.inTopics === figures.produced ? '' : ` (${figures.inTopics} in the topics)`) +
+        `, distinct valid ` +
         `${figures.distinctValid}, applied ${figures.applied}, stale ${figures.stale}, duplicates ` +
         `skipped ${figures.duplicatesSkipped}, dead-lettered ${figures.deadLettered}/${figures.invalidSent}, ` +
         `LOST ${figures.lost}, APPLIED TWICE ${figures.appliedTwice}, fault cleared → lag 0 in ` +
