@@ -2,6 +2,13 @@ import type { EntityKind } from '../domain/entity-kind';
 import type { EntityDataMap, UpsertEvent } from '../domain/sync-event';
 import type { SqlConnection, SqlValue } from './sql-connection';
 
+/** The fixed parts of one entity table's writes. */
+interface EntityStatements {
+  columnList: string[];
+  onDuplicate: string;
+  update: string;
+}
+
 /**
  * Writes one kind of entity: many rows per call, so one event and a whole batch share the path.
  * A subclass names its table and maps an event's data to its own columns, id first.
@@ -11,7 +18,7 @@ export abstract class CmsEntityRepository<K extends EntityKind> {
   protected abstract readonly columns: readonly string[];
   protected abstract values(data: EntityDataMap[K]): SqlValue[];
 
-  private sql: { columnList: string[]; onDuplicate: string; update: string } | undefined;
+  private sql: EntityStatements | undefined;
 
   /**
    * Inserts or replaces the rows. The version rule stands in the statement too: a row whose
@@ -58,10 +65,13 @@ export abstract class CmsEntityRepository<K extends EntityKind> {
    * while this class's constructor runs). Both writes assign the same columns, guarded by the
    * version, and `source_version` last.
    */
-  private statements(): { columnList: string[]; onDuplicate: string; update: string } {
-    if (this.sql !== undefined) return this.sql;
+  private statements(): EntityStatements {
+    return (this.sql ??= this.buildStatements());
+  }
+
+  private buildStatements(): EntityStatements {
     const assigned = [...this.columns.slice(1), 'source_occurred_at', 'synced_at'];
-    this.sql = {
+    return {
       columnList: [...this.columns, 'source_version', 'source_occurred_at', 'synced_at'],
       onDuplicate: [
         ...assigned.map(
@@ -73,7 +83,6 @@ export abstract class CmsEntityRepository<K extends EntityKind> {
         .map((c) => `${c} = ?`)
         .join(', ')} WHERE id = ? AND source_version < ?`,
     };
-    return this.sql;
   }
 
   /** Deletes rows whose version is below the delete's (the rows are locked by the version lock). */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { type Admin, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
 import type { EntityKind } from '../../src/domain/entity-kind';
 import {
@@ -103,19 +103,15 @@ export class FaultRun {
   }
 
   async setUp(): Promise<void> {
-    const admin = this.kafka().admin();
-    await admin.connect();
-    try {
-      await admin.createTopics({
+    await this.withAdmin((admin) =>
+      admin.createTopics({
         waitForLeaders: true,
         topics: Object.values(this.topics).map((topic) => ({
           topic,
           numPartitions: FAULT_PARTITIONS,
         })),
-      });
-    } finally {
-      await admin.disconnect();
-    }
+      }),
+    );
     await this.connectDb();
   }
 
@@ -177,17 +173,13 @@ export class FaultRun {
   }
 
   /** Dead-letter topics of this run's source topics that the broker does not have. */
-  async missingDeadLetterTopics(): Promise<string[]> {
-    const admin = this.kafka().admin();
-    await admin.connect();
-    try {
+  missingDeadLetterTopics(): Promise<string[]> {
+    return this.withAdmin(async (admin) => {
       const existing = new Set(await admin.listTopics());
       return Object.values(this.topics)
         .map((topic) => `${topic}.dlq`)
         .filter((topic) => !existing.has(topic));
-    } finally {
-      await admin.disconnect();
-    }
+    });
   }
 
   /**
@@ -281,11 +273,20 @@ export class FaultRun {
     );
   }
 
-  /** How many messages the three topics hold: the stream's length, unless a send was doubled. */
-  async messagesInTopics(): Promise<number> {
+  /** One admin client for `use`, disconnected afterwards whatever happens. */
+  private async withAdmin<T>(use: (admin: Admin) => Promise<T>): Promise<T> {
     const admin = this.kafka().admin();
-    await admin.connect();
     try {
+      await admin.connect();
+      return await use(admin);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** How many messages the three topics hold: the stream's length, unless a send was doubled. */
+  messagesInTopics(): Promise<number> {
+    return this.withAdmin(async (admin) => {
       let total = 0;
       for (const topic of Object.values(this.topics)) {
         for (const end of await admin.fetchTopicOffsets(topic)) {
@@ -293,16 +294,12 @@ export class FaultRun {
         }
       }
       return total;
-    } finally {
-      await admin.disconnect();
-    }
+    });
   }
 
   /** Sum over every partition of the three topics of (end offset − group's committed offset). */
-  async lag(): Promise<number> {
-    const admin = this.kafka().admin();
-    await admin.connect();
-    try {
+  lag(): Promise<number> {
+    return this.withAdmin(async (admin) => {
       let lag = 0;
       for (const topic of Object.values(this.topics)) {
         const ends = await admin.fetchTopicOffsets(topic);
@@ -314,9 +311,7 @@ export class FaultRun {
         }
       }
       return lag;
-    } finally {
-      await admin.disconnect();
-    }
+    });
   }
 
   faultCleared(): void {
@@ -439,19 +434,15 @@ export class FaultRun {
   async tearDown(deleteTopics = true): Promise<void> {
     for (const service of this.services) await service.kill();
     if (deleteTopics) {
-      const admin = this.kafka().admin();
-      try {
-        await admin.connect();
+      await this.withAdmin(async (admin) => {
         const existing = new Set(await admin.listTopics());
         const topics = Object.values(this.topics);
         await admin.deleteTopics({
           topics: [...topics, ...topics.map((t) => `${t}.dlq`)].filter((t) => existing.has(t)),
         });
-      } catch {
+      }).catch(() => {
         // A private broker may be gone already; its data folder goes with the temp folder.
-      } finally {
-        await admin.disconnect();
-      }
+      });
     }
     if (this.db) {
       await this.db.query(`DROP DATABASE IF EXISTS \`${this.database}\``).catch(() => undefined);

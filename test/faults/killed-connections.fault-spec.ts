@@ -33,8 +33,9 @@ describe.each(syncModes())('fault 4b, KILL CONNECTION mid-transaction (SYNC_MODE
     // mode could work it off between two of the injector's looks.
     let produced = false;
     const producing = (async () => {
-      for (let share = FIRST_SHARE; share < 1; share += SLICE)
+      for (let share = FIRST_SHARE; share < 1; share += SLICE) {
         await run.produce(share, share + SLICE);
+      }
       await run.produceRest();
       produced = true;
     })();
