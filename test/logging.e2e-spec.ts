@@ -194,7 +194,7 @@ describe('structured logs and tracing (built service as a child process)', () =>
     expect(request).toMatchObject({ level: 'debug', req: { url: '/health' } });
   });
 
-  it('exports one span per event over OTLP/HTTP, with its transaction and Redis calls as children', async () => {
+  it('exports one span per fetched batch over OTLP/HTTP, with a transaction per event and the Redis calls as children', async () => {
     const collector = new Collector();
     const endpoint = await collector.listen();
     const httpPort = await freePort();
@@ -207,7 +207,7 @@ describe('structured logs and tracing (built service as a child process)', () =>
           LOG_LEVEL: 'info',
           HTTP_PORT: String(httpPort),
           OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-          // One span per event is the per-event path's; batch mode has one per fetched batch.
+          // Event mode: the span's transactions are one per event.
           SYNC_MODE: 'event',
         }),
       });
@@ -221,7 +221,16 @@ describe('structured logs and tracing (built service as a child process)', () =>
       });
       expect(traced.lines().some((line) => String(line.msg).startsWith('tracing on'))).toBe(true);
 
-      // The new group reads the topic from the start: the two events of the first test, then these.
+      // The new group reads the topic from the start: the two events of the first test, found
+      // in Redis now (one record batch, so one fetch), and only then these two (another one).
+      const duplicates = async () => {
+        const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+        const line = /^sync_events_total\{entity="product",outcome="duplicate"\} (\d+)$/m.exec(
+          text,
+        );
+        return Number(line?.[1] ?? 0) >= 2 || undefined;
+      };
+      await waitFor('the first two events found duplicate', duplicates);
       await ctx.publish('product', [productEvent(7, 1), productEvent(8, 1)]);
       await waitFor('products 7 and 8 applied', async () => {
         const rows = await ctx.rows('SELECT id FROM cms_products WHERE id IN (7, 8)');
@@ -236,35 +245,38 @@ describe('structured logs and tracing (built service as a child process)', () =>
       expect(traced.stdout + traced.stderr).not.toContain(secret);
 
       const name = `cms-sync ${ctx.topics.product} process`;
-      const eventSpans = await waitFor('four event spans', () => {
+      const batchSpans = await waitFor('two batch spans', () => {
         const found = collector.spans.filter((span) => span.name === name);
-        return found.length >= 4 ? found : undefined;
+        return found.length >= 2 ? found : undefined;
       });
-      expect(eventSpans).toHaveLength(4);
-      expect(
-        eventSpans.map((span) => String(attribute(span, 'messaging.kafka.offset'))).sort(),
-      ).toEqual(['0', '1', '2', '3']);
-      const outcomes = eventSpans.map((span) => attribute(span, 'cms_sync.outcome')).sort();
-      // The first test's two events are found in Redis / processed_events: duplicates now.
-      expect(outcomes).toEqual(['applied', 'applied', 'duplicate', 'duplicate']);
-
-      for (const span of eventSpans) {
+      expect(batchSpans).toHaveLength(2);
+      const offsets = (span: OtlpSpan) =>
+        [attribute(span, 'messaging.kafka.offset'), attribute(span, 'cms_sync.last_offset')].map(
+          Number,
+        );
+      batchSpans.sort((x, y) => (offsets(x)[0] ?? 0) - (offsets(y)[0] ?? 0));
+      expect(batchSpans.map(offsets)).toEqual([
+        [0, 1],
+        [2, 3],
+      ]);
+      const children = (span: OtlpSpan) =>
+        collector.spans.filter((child) => child.parentSpanId === span.spanId);
+      for (const span of batchSpans) {
         expect(attribute(span, 'messaging.destination.name')).toBe(ctx.topics.product);
         expect(attribute(span, 'messaging.destination.partition.id')).toBe('0');
-        const children = collector.spans.filter((child) => child.parentSpanId === span.spanId);
-        expect(children.map((child) => child.name)).toContain('redis MGET');
+        expect(attribute(span, 'messaging.batch.message_count')).toBe(2);
+        // One Redis lookup for the whole fetch.
+        expect(children(span).filter((child) => child.name === 'redis MGET')).toHaveLength(1);
       }
-      const applied = eventSpans.filter(
-        (span) => attribute(span, 'cms_sync.outcome') === 'applied',
-      );
-      for (const span of applied) {
-        const children = collector.spans.filter((child) => child.parentSpanId === span.spanId);
-        const transaction = children.find((child) => child.name === 'db transaction');
-        expect(transaction).toBeDefined();
-        expect(children.map((child) => child.name)).toContain('redis SET');
-        const statements = collector.spans.filter(
-          (child) => child.parentSpanId === transaction?.spanId,
-        );
+      const [found, applied] = batchSpans as [OtlpSpan, OtlpSpan];
+      // Both found in Redis: no transaction, nothing to remember.
+      expect(children(found).map((child) => child.name)).toEqual(['redis MGET']);
+      // Both new: one transaction each, then one cache write for both.
+      const appliedChildren = children(applied).map((child) => child.name);
+      expect(appliedChildren.filter((child) => child === 'db transaction')).toHaveLength(2);
+      expect(appliedChildren).toContain('redis EVAL');
+      for (const transaction of children(applied).filter((c) => c.name === 'db transaction')) {
+        const statements = children(transaction);
         expect(statements.map((child) => child.name)).toEqual(
           expect.arrayContaining(['mysql SELECT', 'mysql INSERT']),
         );
@@ -273,12 +285,12 @@ describe('structured logs and tracing (built service as a child process)', () =>
           expect(String(attribute(statement, 'db.query.text'))).not.toContain('SKU-');
         }
       }
-      // Work outside an event (readiness, migrations) makes no root spans of its own.
+      // Work outside a batch (readiness, migrations) makes no root spans of its own.
       expect(
         collector.spans.filter(
           (span) => span.parentSpanId === undefined || span.parentSpanId === '',
         ),
-      ).toHaveLength(4);
+      ).toHaveLength(2);
     } finally {
       await new Promise((resolve) => collector.server.close(resolve));
     }

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { Pool } from 'mysql2';
+import Redis from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { MetricsService } from '../src/metrics/metrics.service';
 import type { EntityKind } from '../src/domain/entity-kind';
@@ -263,6 +264,46 @@ describe('sync core (real Kafka, MariaDB, Redis)', () => {
       expect(acquired).toBe(0);
     } finally {
       pool.removeListener('acquire', onAcquire);
+    }
+  });
+
+  it('looks a fetch up in Redis once and answers a repeat within it without the database', async () => {
+    const pool = (
+      service.app.get<DataSource>(getDataSourceToken()).driver as unknown as { pool: Pool }
+    ).pool;
+    let acquired = 0;
+    const onAcquire = () => acquired++;
+    const redis = new Redis({ host: '127.0.0.1', port: 6379 });
+    const monitor = await redis.monitor();
+    const lookups: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase() === 'mget') lookups.push(args.slice(1));
+    });
+    pool.on('acquire', onAcquire);
+    try {
+      // One produce request to one partition is one record batch, so one fetch brings all three:
+      // a new event, the same event again, and a second new event of another product.
+      const first = productEvent(811, 1);
+      const second = productEvent(812, 1);
+      await deliver('product', [first, first, second], { partition: 0 });
+
+      const ours = lookups.filter((keys) => keys.includes(`processed:event:${first.eventId}`));
+      expect(ours).toEqual([
+        [`processed:event:${first.eventId}`, `processed:event:${second.eventId}`],
+      ]);
+      // Event mode: one transaction per new event, none for the repeat; batch mode: one for all.
+      expect(acquired).toBe(service.config.sync.mode === 'event' ? 2 : 1);
+      expect(await processed(first.eventId)).toHaveLength(1);
+      expect(await row('cms_products', 812)).toMatchObject({ source_version: 1 });
+      await waitFor('both Redis keys', async () =>
+        (await ctx.redisHas(first.eventId)) && (await ctx.redisHas(second.eventId))
+          ? true
+          : undefined,
+      );
+    } finally {
+      pool.removeListener('acquire', onAcquire);
+      monitor.disconnect();
+      redis.disconnect();
     }
   });
 

@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { type ConsumerDeserializer, type IncomingEvent, ServerKafka } from '@nestjs/microservices';
-import { KafkaParser } from '@nestjs/microservices/helpers/kafka-parser';
+import { type MessageHandler, ServerKafka } from '@nestjs/microservices';
 import { type Consumer, type EachBatchPayload, Partitioners } from 'kafkajs';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { AppConfig } from '../config/app-config';
@@ -10,55 +9,30 @@ import type { IncomingMessage } from '../domain/sync-event';
 import { KafkaBatchContext } from './kafka-batch.context';
 import { FETCH_MAX_BYTES, FETCH_MAX_BYTES_PER_PARTITION } from './fetch-sizes';
 import { kafkaClientConfig } from './kafka-client-config';
-import { BATCH_PATTERNS, TOPIC_PATTERNS } from './topic-patterns';
-
-/**
- * Nest's parser decodes every key as UTF-8 (or JSON) even with `keepBinary`; keys need not be
- * text, so this one hands the key over as the bytes kafkajs read.
- */
-class BinaryKeyKafkaParser extends KafkaParser {
-  override parse<T>(data: { key?: Buffer | null }): T {
-    return { ...super.parse<object>(data), key: data.key ?? null } as T;
-  }
-}
-
-/** Maps a message's real topic back to the pattern its controller is registered under. */
-class TopicPatternDeserializer implements ConsumerDeserializer {
-  constructor(private readonly patternByTopic: ReadonlyMap<string, string>) {}
-
-  deserialize(value: { value?: unknown }, options?: { channel?: string }): IncomingEvent {
-    const channel = options?.channel ?? '';
-    return { pattern: this.patternByTopic.get(channel) ?? channel, data: value.value };
-  }
-}
-
-/** Patterns are topic names (see TopicPatternDeserializer): a handful, unless topics are misrouted. */
-const MAX_CACHED_ROUTES = 64;
+import { TOPIC_PATTERNS } from './topic-patterns';
 
 /**
  * NestJS' Kafka transport with the contract's settings: the exact consumer group (no "-server"
  * suffix), the configured topics, earliest offset for a new group, raw message bytes for safe
  * parsing, and offsets committed only for messages whose handler resolved.
  *
- * With SYNC_MODE=batch it runs kafkajs' `eachBatch` instead (Nest's transport only knows
- * `eachMessage`) and hands each fetched partition batch to the controller's batch handler, which
- * resolves offsets itself as it completes parts of the batch.
+ * It runs kafkajs' `eachBatch` in both modes (Nest's transport only knows `eachMessage`) and
+ * hands each fetched partition batch to its controller's handler, which resolves offsets itself
+ * as it completes parts of the batch: one event at a time in event mode, chunks in batch mode.
+ * So a fetch costs one Redis lookup, never one per event, and no message passes through Nest's
+ * per-message pipeline.
  */
 export class KafkaConsumerServer extends ServerKafka {
   private readonly crashLogger = new Logger(KafkaConsumerServer.name);
   private readonly topicByPattern: ReadonlyMap<string, string>;
-  private readonly batchPatternByTopic: ReadonlyMap<string, string>;
-  private readonly batchMode: boolean;
-  private readonly routes = new Map<string, string>();
+  /** Each topic's handler, looked up once: Nest's lookup tries JSON.parse on the pattern first. */
+  private readonly handlerByTopic = new Map<string, MessageHandler>();
 
   constructor(
     config: AppConfig,
     private readonly onFatalCrash: (error: Error) => void,
     private readonly consumerStatus: ConsumerStatus,
   ) {
-    const topicByPattern = new Map<string, string>(
-      ENTITY_KINDS.map((kind) => [TOPIC_PATTERNS[kind], config.kafka.topics[kind]]),
-    );
     super({
       client: kafkaClientConfig(config.kafka),
       consumer: {
@@ -73,41 +47,18 @@ export class KafkaConsumerServer extends ServerKafka {
       // Nest creates a producer for request-reply; the explicit partitioner silences kafkajs' warning.
       producer: { createPartitioner: Partitioners.DefaultPartitioner },
       subscribe: { fromBeginning: true },
-      parser: { keepBinary: true },
       postfixId: '',
-      deserializer: new TopicPatternDeserializer(
-        new Map([...topicByPattern].map(([pattern, topic]) => [topic, pattern])),
-      ),
     });
-    this.topicByPattern = new Map([
-      ...topicByPattern,
-      ...ENTITY_KINDS.map((kind) => [BATCH_PATTERNS[kind], config.kafka.topics[kind]] as const),
-    ]);
-    this.batchPatternByTopic = new Map(
-      ENTITY_KINDS.map((kind) => [config.kafka.topics[kind], BATCH_PATTERNS[kind]]),
+    this.topicByPattern = new Map(
+      ENTITY_KINDS.map((kind) => [TOPIC_PATTERNS[kind], config.kafka.topics[kind]]),
     );
-    this.batchMode = config.sync.mode === 'batch';
-    this.parser = new BinaryKeyKafkaParser({ keepBinary: true });
-  }
-
-  /**
-   * Nest tries `JSON.parse` on a message's pattern before using it as it is; ours are plain
-   * topic names, so every message paid for a thrown SyntaxError (about 28 µs, a tenth of event
-   * mode's CPU). The routes of the few patterns the deserializer yields are kept instead.
-   */
-  override getRouteFromPattern(pattern: string): string {
-    let route = this.routes.get(pattern);
-    if (route === undefined) {
-      route = super.getRouteFromPattern(pattern);
-      if (this.routes.size < MAX_CACHED_ROUTES) this.routes.set(pattern, route);
-    }
-    return route;
   }
 
   override async bindEvents(consumer: Consumer): Promise<void> {
-    const topics = [
-      ...new Set([...this.messageHandlers.keys()].map((p) => this.topicByPattern.get(p) ?? p)),
-    ];
+    for (const [pattern, handler] of this.messageHandlers) {
+      this.handlerByTopic.set(this.topicByPattern.get(pattern) ?? pattern, handler);
+    }
+    const topics = [...this.handlerByTopic.keys()];
     // Readiness follows the consumer's own events; see ConsumerStatus for what counts as ready.
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
       this.consumerStatus.joined(payload.memberId),
@@ -127,21 +78,16 @@ export class KafkaConsumerServer extends ServerKafka {
     });
     await this.requireTopics(topics);
     await consumer.subscribe({ topics, fromBeginning: true });
-    if (this.batchMode) {
-      await consumer.run({
-        ...this.options.run,
-        eachBatchAutoResolve: false,
-        eachBatch: (payload) => this.handleBatch(payload),
-      });
-    } else {
-      await consumer.run({ ...this.options.run, eachMessage: this.getMessageHandler() });
-    }
+    await consumer.run({
+      ...this.options.run,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
   }
 
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    const pattern = this.batchPatternByTopic.get(batch.topic) ?? batch.topic;
-    const handler = this.getHandlerByPattern(pattern);
+    const handler = this.handlerByTopic.get(batch.topic);
     if (!handler) {
       // Without a handler the offsets stay unresolved: nothing is skipped silently.
       this.crashLogger.error(`no batch handler for ${batch.topic}`);

@@ -19,7 +19,7 @@ import { SYNC_OUTCOMES, type SyncOutcome } from '../domain/sync-outcome';
 import type { BatchControl, IncomingMessage, SyncEvent } from '../domain/sync-event';
 import { retryUntilDone, type RetryOptions } from './retry';
 import { SyncSummaryService } from './sync-summary.service';
-import { SyncUnitOfWork, type UnitOfWorkResult } from './sync-unit-of-work';
+import { SyncUnitOfWork } from './sync-unit-of-work';
 
 export type Heartbeat = () => Promise<void>;
 
@@ -38,53 +38,62 @@ export class SyncService implements OnModuleDestroy {
   ) {}
 
   /**
-   * Handles one Kafka message and resolves only once it is applied, found duplicate or stale, or
-   * dead-lettered: only then may its offset be committed. Rejects only when the service stops or
-   * the consumer loses the partition, leaving the offset where it was.
-   */
-  async handleMessage(
-    kind: EntityKind,
-    message: IncomingMessage,
-    heartbeat: Heartbeat,
-  ): Promise<SyncOutcome> {
-    const [outcome] = await this.handleChunk(kind, [message], heartbeat);
-    return outcome ?? 'duplicate';
-  }
-
-  /**
-   * Handles one fetched partition batch in transactions of at most SYNC_BATCH_MAX_EVENTS events,
-   * resolving each part's offsets once it is done, with the same guarantees as handleMessage.
-   * Stops between parts when the consumer stops or loses the partition.
+   * Handles one fetched partition batch in transactions of at most SYNC_BATCH_MAX_EVENTS events
+   * (one in event mode), resolving each part's offset once it is applied, found duplicate or
+   * stale, or dead-lettered: only then may it be committed. Stops between parts when the consumer
+   * stops or loses the partition; rejects only then or when the service stops, leaving the
+   * unresolved offsets where they were.
+   *
+   * Validation runs once per message, outside any retry: it is deterministic, so a message it
+   * cannot handle is invalid, never retried. The Redis lookup is one round trip for the whole
+   * fetch, and the cache is filled once at its end: in event mode these were two round trips
+   * per event. An event seen earlier in the same fetch is answered from memory, as the cache
+   * would answer it.
    */
   async handleBatch(
     kind: EntityKind,
     messages: readonly IncomingMessage[],
     control: BatchControl,
   ): Promise<void> {
-    const size = this.config.sync.batchMaxEvents;
-    for (let start = 0; start < messages.length && control.shouldContinue(); start += size) {
-      const chunk = messages.slice(start, start + size);
-      await this.handleChunk(kind, chunk, control.heartbeat);
-      const last = chunk[chunk.length - 1];
-      if (last !== undefined) control.resolveOffset(last.offset);
-      await control.heartbeat();
+    const size = this.config.sync.mode === 'event' ? 1 : this.config.sync.batchMaxEvents;
+    const parsed = messages.map((message) => validateEvent(kind, message));
+    const handled = await this.cachedIds(
+      parsed.flatMap((entry) => (entry instanceof InvalidEventError ? [] : [entry.eventId])),
+    );
+    const committed: CacheEntry[] = [];
+    try {
+      for (let start = 0; start < messages.length && control.shouldContinue(); start += size) {
+        const end = Math.min(start + size, messages.length);
+        const chunk = { messages: messages.slice(start, end), parsed: parsed.slice(start, end) };
+        await this.handleChunk(kind, chunk, handled, committed, control.heartbeat);
+        const last = chunk.messages[chunk.messages.length - 1];
+        if (last !== undefined) control.resolveOffset(last.offset);
+        await control.heartbeat();
+      }
+    } finally {
+      this.remember(committed);
     }
   }
 
   /**
-   * Validates the messages, dead-letters the invalid ones, and applies the valid ones together;
-   * returns each message's outcome in order. One message or a whole batch take the same path.
-   * Validation runs once, outside any retry: it is deterministic, so a message it cannot handle
-   * is invalid, never retried. Only the dead-letter publish and the apply are retried.
+   * Dead-letters a chunk's invalid messages and applies its valid ones together; records each
+   * message's outcome. Only the dead-letter publish and the apply are retried. `handled` holds
+   * the events known to be processed already and gains those this chunk commits; `committed`
+   * gains their cache entries.
    */
   private async handleChunk(
     kind: EntityKind,
-    messages: readonly IncomingMessage[],
+    chunk: {
+      messages: readonly IncomingMessage[];
+      parsed: readonly (SyncEvent | InvalidEventError)[];
+    },
+    handled: Set<string>,
+    committed: CacheEntry[],
     heartbeat: Heartbeat,
-  ): Promise<SyncOutcome[]> {
+  ): Promise<void> {
     const started = performance.now();
+    const { messages, parsed } = chunk;
     const retry = this.retryOptions(kind, heartbeat);
-    const parsed = messages.map((message) => validateEvent(kind, message));
     const invalid: DeadLetterEntry[] = [];
     const valid: SyncEvent[] = [];
     parsed.forEach((entry, i) => {
@@ -96,13 +105,15 @@ export class SyncService implements OnModuleDestroy {
     });
     await this.deadLetterAll(kind, invalid, heartbeat, retry);
 
+    const misses = valid.filter((event) => !handled.has(event.eventId));
     const { byId, rejected } =
-      valid.length === 0
+      misses.length === 0
         ? {
             byId: new Map<string, SyncOutcome>(),
             rejected: new Map<SyncEvent, DataRejectedError>(),
           }
-        : await this.syncIsolating(kind, valid, retry);
+        : await this.syncIsolating(kind, misses, retry, committed);
+    for (const eventId of byId.keys()) handled.add(eventId);
     await this.deadLetterAll(
       kind,
       [...rejected].map(([event, error]) => ({
@@ -126,7 +137,6 @@ export class SyncService implements OnModuleDestroy {
       return byId.get(entry.eventId) ?? 'duplicate';
     });
     this.record(kind, messages, parsed, outcomes, (performance.now() - started) / 1000);
-    return outcomes;
   }
 
   /** One dead-letter write and publish for a set of messages; a failing publish is retried. */
@@ -145,16 +155,17 @@ export class SyncService implements OnModuleDestroy {
   }
 
   /**
-   * syncEvents, retried while the failure can pass; when the database refuses the data of some
-   * event (a deterministic DataRejectedError), the set is split in halves and each half tried on
-   * its own, down to the single events at fault. Those come back as rejected, with the
-   * database's error; every other event is applied. k bad events among n cost about
+   * The apply transaction, retried while the failure can pass; when the database refuses the
+   * data of some event (a deterministic DataRejectedError), the set is split in halves and each
+   * half tried on its own, down to the single events at fault. Those come back as rejected, with
+   * the database's error; every other event is applied. k bad events among n cost about
    * 2·k·log2(n) extra transactions, and none when all is well.
    */
   private async syncIsolating(
     kind: EntityKind,
     events: readonly SyncEvent[],
     retry: RetryOptions,
+    committed: CacheEntry[],
   ): Promise<{ byId: Map<string, SyncOutcome>; rejected: Map<SyncEvent, DataRejectedError> }> {
     const byId = new Map<string, SyncOutcome>();
     const rejected = new Map<SyncEvent, DataRejectedError>();
@@ -162,7 +173,7 @@ export class SyncService implements OnModuleDestroy {
     for (let part = pending.pop(); part !== undefined; part = pending.pop()) {
       const events = part;
       const result = await retryUntilDone<Map<string, SyncOutcome> | DataRejectedError>(
-        () => this.syncEvents(events),
+        () => this.apply(events, committed),
         (error) =>
           error instanceof DataRejectedError ? Promise.resolve(error) : Promise.reject(error),
         retry,
@@ -211,29 +222,36 @@ export class SyncService implements OnModuleDestroy {
   }
 
   /**
-   * The idempotency check, the apply transaction and the cache update for any number of valid
-   * events: a Redis hit costs no database connection; the misses share one transaction.
+   * One transaction for events Redis did not know, with the database's double-check; their
+   * cache entries join `committed` once it has committed.
    */
-  async syncEvents(events: readonly SyncEvent[]): Promise<Map<string, SyncOutcome>> {
+  private async apply(
+    events: readonly SyncEvent[],
+    committed: CacheEntry[],
+  ): Promise<Map<string, SyncOutcome>> {
+    const result = await this.unitOfWork.apply(events);
     const outcomes = new Map<string, SyncOutcome>();
-    const cached = await this.cachedIds(events.map((event) => event.eventId));
-    for (const eventId of cached) outcomes.set(eventId, 'duplicate');
-    const misses = events.filter((event) => !cached.has(event.eventId));
-    if (misses.length === 0) return outcomes;
-
-    const result = await this.unitOfWork.apply(misses);
-    for (const eventId of result.alreadyProcessed.keys()) outcomes.set(eventId, 'duplicate');
-    for (const [eventId, outcome] of result.recorded) outcomes.set(eventId, outcome);
-    this.remember(misses, result);
+    for (const event of events) {
+      const recorded = result.recorded.get(event.eventId);
+      const before = result.alreadyProcessed.get(event.eventId);
+      const outcome = recorded ?? before;
+      if (outcome === undefined || outcomes.has(event.eventId)) continue;
+      outcomes.set(event.eventId, recorded ?? 'duplicate');
+      committed.push({ eventId: event.eventId, kind: event.kind, outcome });
+    }
     return outcomes;
   }
 
-  /** Redis lookups that fail count as misses: the database check still stands behind them. */
+  /**
+   * The ids Redis knows, asked once each; counted per event. Lookups that fail count as misses:
+   * the database check still stands behind them.
+   */
   private async cachedIds(eventIds: readonly string[]): Promise<Set<string>> {
     try {
-      const hits = await this.cache.findProcessed(eventIds);
-      this.metrics.recordCache('hit', hits.size);
-      this.metrics.recordCache('miss', eventIds.length - hits.size);
+      const hits = await this.cache.findProcessed([...new Set(eventIds)]);
+      const hitCount = eventIds.reduce((n, eventId) => (hits.has(eventId) ? n + 1 : n), 0);
+      this.metrics.recordCache('hit', hitCount);
+      this.metrics.recordCache('miss', eventIds.length - hitCount);
       return hits;
     } catch (err) {
       this.metrics.recordCache('error', eventIds.length);
@@ -243,18 +261,11 @@ export class SyncService implements OnModuleDestroy {
   }
 
   /**
-   * Fills the cache after the commit without holding up the offset: Redis is a cache, and an
+   * Fills the cache after the commits without holding up the offsets: Redis is a cache, and an
    * entry that never arrives costs one database double-check on a redelivery. A failure counts
    * against the circuit breaker (which warns when it opens) and is logged at debug.
    */
-  private remember(events: readonly SyncEvent[], result: UnitOfWorkResult): void {
-    const entries: CacheEntry[] = [];
-    for (const event of events) {
-      const outcome =
-        result.recorded.get(event.eventId) ?? result.alreadyProcessed.get(event.eventId);
-      if (outcome !== undefined)
-        entries.push({ eventId: event.eventId, kind: event.kind, outcome });
-    }
+  private remember(entries: readonly CacheEntry[]): void {
     this.cache.markProcessed(entries).catch((err: unknown) => {
       this.logger.debug(`idempotency cache not updated: ${(err as Error).message}`);
     });

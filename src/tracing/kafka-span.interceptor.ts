@@ -1,16 +1,15 @@
 import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
-import { KafkaContext } from '@nestjs/microservices';
 import { type Attributes, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import { KafkaBatchContext } from '../kafka/kafka-batch.context';
 import { type Observable, tap } from 'rxjs';
 import type { TraceContextStorage } from './trace-context.storage';
 
 /**
- * Makes each consumed Kafka message a span, `cms-sync <topic> process`, around its controller
+ * Makes each fetched partition batch a span, `cms-sync <topic> process`, around its controller
  * call, and the active context of everything the handler does (so database and Redis spans
- * become its children). In batch mode the span covers one fetched partition batch: its events
- * share their transactions, so per-event spans would all claim the same database work.
- * HTTP requests pass through untouched.
+ * become its children: the fetch's one Redis lookup, each transaction, the cache write). In
+ * event mode its transactions are one per event; in batch mode events share them, so per-event
+ * spans would all claim the same database work. HTTP requests pass through untouched.
  */
 export class KafkaSpanInterceptor implements NestInterceptor {
   constructor(
@@ -42,9 +41,6 @@ export class KafkaSpanInterceptor implements NestInterceptor {
     );
     return handled.pipe(
       tap({
-        next: (outcome) => {
-          if (typeof outcome === 'string') span.setAttribute('cms_sync.outcome', outcome);
-        },
         error: (err: unknown) => {
           const error = err instanceof Error ? err : new Error(String(err));
           span.recordException(error);
@@ -56,17 +52,8 @@ export class KafkaSpanInterceptor implements NestInterceptor {
   }
 }
 
-/** The topic and attributes of a message or batch span; undefined for anything else. */
+/** The topic and attributes of a batch span; undefined for anything else. */
 function spanTarget(rpc: unknown): { topic: string; attributes: Attributes } | undefined {
-  if (rpc instanceof KafkaContext) {
-    return {
-      topic: rpc.getTopic(),
-      attributes: {
-        'messaging.destination.partition.id': String(rpc.getPartition()),
-        'messaging.kafka.offset': Number(rpc.getMessage().offset),
-      },
-    };
-  }
   if (rpc instanceof KafkaBatchContext) {
     const messages = rpc.getMessages();
     const first = messages[0];

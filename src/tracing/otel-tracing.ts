@@ -14,8 +14,8 @@ import { TraceContextStorage } from './trace-context.storage';
 /**
  * The OpenTelemetry side of tracing, loaded only when OTEL_EXPORTER_OTLP_ENDPOINT is set: a
  * tracer provider exporting batches of spans over OTLP/HTTP, the Kafka interceptor that opens
- * one span per event, and the database and Redis spans beneath it. Shutdown flushes what is
- * still buffered.
+ * one span per fetched partition batch, and the database and Redis spans beneath it. Shutdown
+ * flushes what is still buffered.
  */
 export class OtelTracing implements OnApplicationShutdown {
   private readonly logger = new Logger('Tracing');
