@@ -243,43 +243,50 @@ describe('sync core (real Kafka, MariaDB, Redis)', () => {
     }
   });
 
-  it('answers a Redis hit without taking a database connection', async () => {
+  /** Counts the connections the service's pool hands out from now until `stop`. */
+  function watchAcquisitions() {
     const pool = (
       service.app.get<DataSource>(getDataSourceToken()).driver as unknown as { pool: Pool }
     ).pool;
-    let acquired = 0;
-    const onAcquire = () => acquired++;
+    let count = 0;
+    const onAcquire = () => count++;
     pool.on('acquire', onAcquire);
+    return {
+      count: () => count,
+      reset: () => {
+        count = 0;
+      },
+      stop: () => pool.removeListener('acquire', onAcquire),
+    };
+  }
+
+  it('answers a Redis hit without taking a database connection', async () => {
+    const acquired = watchAcquisitions();
     try {
       const event = productEvent(801, 1);
       await deliver('product', [event]);
-      expect(acquired).toBeGreaterThan(0);
+      expect(acquired.count()).toBeGreaterThan(0);
 
       await waitFor('the Redis key', async () => (await ctx.redisHas(event.eventId)) || undefined);
       const metrics = service.app.get(MetricsService);
       const hits = await metrics.cacheCount('hit');
-      acquired = 0;
+      acquired.reset();
       await deliver('product', [event]);
       expect(await metrics.cacheCount('hit')).toBe(hits + 1);
-      expect(acquired).toBe(0);
+      expect(acquired.count()).toBe(0);
     } finally {
-      pool.removeListener('acquire', onAcquire);
+      acquired.stop();
     }
   });
 
   it('looks a fetch up in Redis once and answers a repeat within it without the database', async () => {
-    const pool = (
-      service.app.get<DataSource>(getDataSourceToken()).driver as unknown as { pool: Pool }
-    ).pool;
-    let acquired = 0;
-    const onAcquire = () => acquired++;
     const redis = new Redis({ host: '127.0.0.1', port: 6379 });
     const monitor = await redis.monitor();
     const lookups: string[][] = [];
     monitor.on('monitor', (_time: string, args: string[]) => {
       if (args[0]?.toLowerCase() === 'mget') lookups.push(args.slice(1));
     });
-    pool.on('acquire', onAcquire);
+    const acquired = watchAcquisitions();
     try {
       // One produce request to one partition is one record batch, so one fetch brings all three:
       // a new event, the same event again, and a second new event of another product.
@@ -292,7 +299,7 @@ describe('sync core (real Kafka, MariaDB, Redis)', () => {
         [`processed:event:${first.eventId}`, `processed:event:${second.eventId}`],
       ]);
       // Event mode: one transaction per new event, none for the repeat; batch mode: one for all.
-      expect(acquired).toBe(service.config.sync.mode === 'event' ? 2 : 1);
+      expect(acquired.count()).toBe(service.config.sync.mode === 'event' ? 2 : 1);
       expect(await processed(first.eventId)).toHaveLength(1);
       expect(await row('cms_products', 812)).toMatchObject({ source_version: 1 });
       await waitFor('both Redis keys', async () =>
@@ -301,7 +308,7 @@ describe('sync core (real Kafka, MariaDB, Redis)', () => {
           : undefined,
       );
     } finally {
-      pool.removeListener('acquire', onAcquire);
+      acquired.stop();
       monitor.disconnect();
       redis.disconnect();
     }
