@@ -49,7 +49,11 @@ export function ceilingChunks(
   });
 }
 
-/** Applies the lanes `connections` at a time; resolves with the wall time in seconds. */
+/**
+ * Applies the lanes `connections` at a time; resolves with the wall time in seconds. One event
+ * per transaction runs as event mode does: the transactions of a lane on one held connection,
+ * each COMMIT carried by the next transaction's first round trip.
+ */
 export async function replay(
   dataSource: DataSource,
   lanes: readonly SyncEvent[][][],
@@ -61,7 +65,13 @@ export async function replay(
   await Promise.all(
     Array.from({ length: connections }, async () => {
       for (let lane = queue.shift(); lane !== undefined; lane = queue.shift()) {
-        for (const chunk of lane) await unitOfWork.apply(chunk);
+        if (lane.every((chunk) => chunk.length === 1)) {
+          await unitOfWork.session(async (session) => {
+            for (const chunk of lane) await session.apply(chunk);
+          });
+        } else {
+          for (const chunk of lane) await unitOfWork.apply(chunk);
+        }
       }
     }),
   );

@@ -135,6 +135,30 @@ describe(`DB_STATEMENT_TIMEOUT_MS=${DEADLINE_MS} on the pool TypeORM uses`, () =
     ).toEqual([{ outcome: 'applied' }]);
   });
 
+  it('times each transaction of a session on its own: a session longer than the deadline, each transaction shorter, is not cut', async () => {
+    // Three transactions of one row each, 0.6 deadlines apart: 1.8 deadlines in all.
+    const events = [1, 2, 3].map((id) => parsedEvent('product', productEvent(100 + id, 1)));
+    await SqlConnection.session(dataSource, async (session) => {
+      for (const event of events) {
+        await session.transaction(async (db) => {
+          await db.query('processed_events', 'SELECT 1', []);
+          new ProcessedEventRepository().record(
+            db,
+            [event],
+            new Map([[event.eventId, 'applied']]),
+            new Date(),
+          );
+        });
+        await new Promise((resolve) => setTimeout(resolve, DEADLINE_MS * 0.6));
+      }
+    });
+    const rows = await dataSource.query<[{ n: string | number }]>(
+      'SELECT COUNT(*) AS n FROM processed_events WHERE event_id IN (?)',
+      [events.map((event) => event.eventId)],
+    );
+    expect(Number(rows[0].n)).toBe(3);
+  });
+
   it('gives up waiting for a pooled connection after the deadline', async () => {
     const held = [1, 2].map(() => dataSource.createQueryRunner());
     await Promise.all(held.map((runner) => runner.connect()));

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import type { Pool, PoolConnection } from 'mysql2';
 import { createConnection, type Connection } from 'mysql2/promise';
 import type { DataSource } from 'typeorm';
+import type { MysqlDriver } from 'typeorm/driver/mysql/MysqlDriver';
+import { DuplicateKeyError } from '../src/common/errors/duplicate-key.error';
 import { parseConfig } from '../src/config/app-config';
 import type { EntityKind } from '../src/domain/entity-kind';
 import type { SyncEvent } from '../src/domain/sync-event';
@@ -172,5 +175,107 @@ describe('SyncUnitOfWork', () => {
         source_occurred_at: expect.stringMatching(/\.004$/),
       },
     ]);
+  });
+
+  describe('a session: one held connection, each COMMIT carried by the next transaction', () => {
+    /** Counts the round trips (mysql2 queries) on the connections the pool hands out meanwhile. */
+    async function countingRoundTrips<T>(work: () => Promise<T>): Promise<[T, number]> {
+      const pool = (dataSource.driver as MysqlDriver).pool as Pool;
+      let count = 0;
+      const restore: (() => boolean)[] = [];
+      const onAcquire = (connection: PoolConnection) => {
+        const query = connection.query.bind(connection);
+        connection.query = ((...args: Parameters<typeof query>) => {
+          count++;
+          return query(...args);
+        }) as typeof query;
+        restore.push(() => delete (connection as { query?: unknown }).query);
+      };
+      pool.on('acquire', onAcquire);
+      try {
+        return [await work(), count];
+      } finally {
+        pool.removeListener('acquire', onAcquire);
+        for (const undo of restore) undo();
+      }
+    }
+
+    it('three products in a session: one round trip each and one for the last COMMIT; each is committed once the next one has started', async () => {
+      const [p1, p2, p3] = [product(600, 1), product(601, 1), product(602, 1)];
+      const seen: unknown[][] = [];
+      const [, roundTrips] = await countingRoundTrips(() =>
+        unitOfWork.session(async (session) => {
+          for (const event of [p1, p2, p3]) {
+            await session.apply([event]);
+            seen.push([await outcome(p1), await outcome(p2), await outcome(p3)]);
+          }
+        }),
+      );
+      // Read from another connection after each apply: only the transactions before it committed.
+      expect(seen).toEqual([
+        [undefined, undefined, undefined],
+        ['applied', undefined, undefined],
+        ['applied', 'applied', undefined],
+      ]);
+      expect([await outcome(p1), await outcome(p2), await outcome(p3)]).toEqual([
+        'applied',
+        'applied',
+        'applied',
+      ]);
+      // Three transactions on their own take two round trips each.
+      expect(roundTrips).toBe(4);
+    });
+
+    it('a carried round trip that fails (a lock row another connection inserted meanwhile) rolls the held transaction back and ends the session', async () => {
+      // Product 610 is new: its lock row insert is held when another connection inserts that row.
+      const first = product(610, 1);
+      const second = product(611, 1);
+      let failure: unknown;
+      const ended = await unitOfWork
+        .session(async (session) => {
+          await session.apply([first]);
+          await db.query(
+            "INSERT INTO sync_entity_versions (entity, entity_id, version, deleted, updated_at) VALUES ('product', 610, 0, 0, NOW())",
+          );
+          await session.apply([second]).catch((err: unknown) => {
+            failure = err;
+          });
+          await session.apply([second]);
+        })
+        .then(
+          () => 'resolved',
+          (err: unknown) => (err as Error).message,
+        );
+      expect(ended).toContain('failed earlier');
+      expect(failure).toBeInstanceOf(DuplicateKeyError);
+      expect(await outcome(first)).toBeUndefined();
+      expect(await outcome(second)).toBeUndefined();
+      // Nothing of the session is left open or locked: both apply at once on the usual path.
+      expect((await apply([first])).recorded.get(first.eventId)).toBe('applied');
+      expect((await apply([second])).recorded.get(second.eventId)).toBe('applied');
+    });
+
+    it('a session whose body fails rolls back the transaction it held and frees its locks', async () => {
+      // Product 620 v1 is committed first; the session locks it for v2 and then fails.
+      await apply([product(620, 1)]);
+      const newer = product(620, 2);
+      await expect(
+        unitOfWork.session(async (session) => {
+          await session.apply([newer]);
+          throw new Error('the consumer lost the partition');
+        }),
+      ).rejects.toThrow('the consumer lost the partition');
+      expect(await outcome(newer)).toBeUndefined();
+      expect(await rows('SELECT source_version FROM cms_products WHERE id = 620')).toEqual([
+        { source_version: 1 },
+      ]);
+      await db.query('SET SESSION innodb_lock_wait_timeout = 2');
+      try {
+        await db.query('SELECT * FROM sync_entity_versions WHERE entity_id = 620 FOR UPDATE');
+      } finally {
+        await db.query('SET SESSION innodb_lock_wait_timeout = DEFAULT');
+      }
+      expect((await apply([newer])).recorded.get(newer.eventId)).toBe('applied');
+    });
   });
 });

@@ -33,6 +33,12 @@ const ENDS = /^\s*(COMMIT|ROLLBACK)\b(?!\s+TO\b)/i;
 /** The same as the last statement of a multi-statement query (`…; COMMIT`). */
 const ENDS_LAST = /;\s*(COMMIT|ROLLBACK)(\s+WORK)?\s*;?\s*$/i;
 
+/**
+ * A session's round trip that commits one transaction and starts the next (SqlConnection joins
+ * its statements with ";\n"; a newline inside a value is escaped, so values cannot fake it).
+ */
+export const CARRIED_COMMIT = 'COMMIT;\nSTART TRANSACTION';
+
 /** Whether `sql` ends its transaction; only its tail is searched, however long it is. */
 function endsTransaction(sql: string): boolean {
   return ENDS.test(sql) || ENDS_LAST.test(sql.slice(-32));
@@ -75,7 +81,8 @@ export function guardConnection(
   };
   driver.addCommand = (command) => {
     const sql = typeof command.sql === 'string' ? command.sql : '';
-    if (BEGINS.test(sql)) {
+    const restarts = sql.includes(CARRIED_COMMIT);
+    if (restarts || BEGINS.test(sql)) {
       clearTimeout(transaction);
       transaction = setTimeout(() => expire('a transaction'), deadlineMs).unref();
     }
@@ -83,7 +90,7 @@ export function guardConnection(
     const timer = setTimeout(() => expire(`"${name}"`), deadlineMs).unref();
     command.once('end', () => {
       clearTimeout(timer);
-      if (endsTransaction(sql)) clearTimeout(transaction);
+      if (!restarts && endsTransaction(sql)) clearTimeout(transaction);
     });
     return addCommand(command);
   };

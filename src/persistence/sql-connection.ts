@@ -16,6 +16,23 @@ interface Statement {
 }
 
 const COMMIT: Statement = { sql: 'COMMIT', text: 'COMMIT' };
+const START: Statement = { sql: 'START TRANSACTION', text: 'START TRANSACTION' };
+
+/**
+ * A run of transactions on one connection, each COMMIT carried by the next transaction's first
+ * round trip: a transaction of one locking read and its writes costs one round trip, not two.
+ */
+export interface SqlSession {
+  /**
+   * Runs `work` as the session's next transaction and holds its writes and COMMIT back for the
+   * next one (or `flush`). So when this resolves, the transaction before it is committed and
+   * this one is not yet. When it rejects, neither is known to be committed and the session is
+   * over: it rolls back what is open and refuses further work.
+   */
+  transaction<T>(work: (db: SqlConnection) => Promise<T>): Promise<T>;
+  /** Sends the held COMMIT: once this resolves, every transaction of the session is committed. */
+  flush(): Promise<void>;
+}
 
 /** The statements as written, for the slow-query log and errors: never their values. */
 function written(statements: readonly Statement[]): string {
@@ -27,7 +44,8 @@ function written(statements: readonly Statement[]): string {
  * their order allows: writes are held back and go with the next read or with the COMMIT, and
  * START TRANSACTION goes with the first statement, as one multi-statement query (the pool allows
  * them; every value is escaped by mysql2, as in a single statement). An event that changes one
- * entity costs two round trips this way instead of six. TypeORM's per-query work (its logger
+ * entity costs two round trips this way instead of six, and one in a session, where the COMMIT
+ * goes with the next transaction's first statements. TypeORM's per-query work (its logger
  * call, async broadcasts, result wrapping) is left out; what it gave per round trip is kept
  * where it is used: slow round trips reach the data source's logger, and query subscribers
  * (tracing) still hear each one when there are any. Statements that fail the same way inside a
@@ -37,32 +55,84 @@ export class SqlConnection {
   private readonly pending: Statement[] = [];
   private begun = false;
 
+  /** Whether a transaction of the session may be open on the connection before this one. */
+  private readonly inherited: boolean;
+
   private constructor(
     private readonly raw: Mysql2Connection,
     private readonly runner: QueryRunner,
     private readonly slowMs: number | undefined,
-  ) {}
+    /** The session's previous transaction, still unsent: its writes and COMMIT go first. */
+    private carried: readonly Statement[],
+  ) {
+    this.inherited = carried.length > 0;
+  }
 
   /**
    * Runs `work` in one transaction on one connection of the data source's pool and commits it;
    * rolls back and rethrows when `work` or the commit fails. The connection goes back to the pool
    * either way.
    */
-  static async transaction<T>(
+  static transaction<T>(
     dataSource: DataSource,
     work: (db: SqlConnection) => Promise<T>,
+  ): Promise<T> {
+    return SqlConnection.session(dataSource, (session) => session.transaction(work));
+  }
+
+  /**
+   * Runs `body` with one connection of the data source's pool for a run of transactions (see
+   * SqlSession), commits the last one and gives the connection back. When `body` or a commit
+   * fails, what is open is rolled back and the error rethrown: which transactions committed is
+   * then known only to the database (a caller re-checks there).
+   */
+  static async session<T>(
+    dataSource: DataSource,
+    body: (session: SqlSession) => Promise<T>,
   ): Promise<T> {
     const runner = dataSource.createQueryRunner();
     try {
       const raw = (await runner.connect()) as Mysql2Connection;
-      const db = new SqlConnection(raw, runner, dataSource.options.maxQueryExecutionTime);
+      const slowMs = dataSource.options.maxQueryExecutionTime;
+      let carried: readonly Statement[] = [];
+      let failed = false;
+      /** Runs one step of the session; a failure rolls back whatever is open and ends it. */
+      const step = async <R>(db: SqlConnection, run: () => Promise<R>): Promise<R> => {
+        if (failed) throw new Error('the SQL session failed earlier; start a new one');
+        carried = [];
+        try {
+          return await run();
+        } catch (err) {
+          failed = true;
+          await db.rollback();
+          throw err;
+        }
+      };
+      const session: SqlSession = {
+        transaction: (work) => {
+          const db = new SqlConnection(raw, runner, slowMs, carried);
+          return step(db, async () => {
+            const result = await work(db);
+            carried = db.hold();
+            return result;
+          });
+        },
+        flush: async () => {
+          if (carried.length === 0) return;
+          const db = new SqlConnection(raw, runner, slowMs, carried);
+          db.begun = true;
+          await step(db, () => db.send([]));
+        },
+      };
       try {
-        const result = await work(db);
-        await db.send([COMMIT]);
-        await db.broadcast('AfterTransactionCommit');
+        const result = await body(session);
+        await session.flush();
         return result;
       } catch (err) {
-        await db.rollback();
+        // A transaction whose COMMIT was still held is open, with its locks: end it here.
+        if (!failed && carried.length > 0) {
+          await new SqlConnection(raw, runner, slowMs, carried).rollback();
+        }
         throw err;
       }
     } finally {
@@ -111,23 +181,57 @@ export class SqlConnection {
   }
 
   /**
-   * Sends START TRANSACTION (the first time), the held statements and `last` in one round trip;
-   * resolves with the results of `last`. Subscribers hear each statement as written, never its
-   * values.
+   * Ends a session's transaction without a round trip: what is still unsent (a transaction that
+   * sent nothing passes on what it was carrying) is for the next transaction to carry.
+   */
+  private hold(): Statement[] {
+    if (!this.begun) {
+      return this.pending.length === 0
+        ? [...this.carried]
+        : [...this.carried, START, ...this.pending, COMMIT];
+    }
+    return [...this.pending, COMMIT];
+  }
+
+  /**
+   * Sends what is carried from the session's previous transaction, START TRANSACTION (the first
+   * time), the held statements and `last` in one round trip; resolves with the results of
+   * `last`. Subscribers hear each statement as written, never its values; a carried COMMIT ends
+   * the previous transaction's span as it is sent.
    */
   private async send(last: readonly Statement[]): Promise<unknown[]> {
-    const statements = [...this.pending, ...last];
+    const carried = this.carried;
+    this.carried = [];
+    const own = [...this.pending, ...last];
     this.pending.length = 0;
-    const texts = statements.map((statement) => statement.text);
-    if (!this.begun) {
+    const statements = carried.length === 0 ? own : [...carried, ...own];
+    const texts = carried.map((statement) => statement.text);
+    const traced = this.runner.connection.subscribers.length > 0;
+    const queries = traced
+      ? statements.filter((statement) => statement !== COMMIT && statement !== START)
+      : [];
+    // A COMMIT carried into a new transaction ends its span as it is sent, so that the new one's
+    // can start; one sent alone (a flush) ends it once answered.
+    const commits = carried.includes(COMMIT);
+    const starts = !this.begun;
+    if (traced) {
+      for (const q of carried) {
+        if (q !== COMMIT && q !== START) {
+          await this.runner.broadcaster.broadcast('BeforeQuery', q.sql, []);
+        }
+      }
+      if (commits && starts) await this.broadcast('AfterTransactionCommit');
+    }
+    if (starts) {
       this.begun = true;
-      texts.unshift('START TRANSACTION');
+      texts.push(START.text);
       await this.broadcast('BeforeTransactionStart');
     }
-    const traced = this.runner.connection.subscribers.length > 0;
-    const queries = traced ? statements.filter((statement) => statement !== COMMIT) : [];
+    for (const statement of own) texts.push(statement.text);
     if (traced) {
-      for (const q of queries) await this.runner.broadcaster.broadcast('BeforeQuery', q.sql, []);
+      for (const q of own) {
+        if (q !== COMMIT) await this.runner.broadcaster.broadcast('BeforeQuery', q.sql, []);
+      }
     }
     const started = Date.now();
     let result: unknown;
@@ -150,6 +254,7 @@ export class SqlConnection {
       }
     }
     if (error === undefined) {
+      if (commits && !starts) await this.broadcast('AfterTransactionCommit');
       if (texts.length === 1) return [result];
       return (result as unknown[]).slice(texts.length - last.length);
     }
@@ -163,7 +268,7 @@ export class SqlConnection {
 
   /** Ends a failed transaction; a connection too broken to answer is mysql2's to drop. */
   private async rollback(): Promise<void> {
-    if (!this.begun) return;
+    if (!this.begun && !this.inherited) return;
     await new Promise<void>((resolve) => this.raw.query('ROLLBACK', () => resolve()));
     await this.broadcast('AfterTransactionRollback');
   }

@@ -11,12 +11,23 @@ import { EntityVersionRepository } from '../persistence/entity-version.repositor
 import { OrderRepository } from '../persistence/order.repository';
 import { ProcessedEventRepository } from '../persistence/processed-event.repository';
 import { ProductRepository } from '../persistence/product.repository';
-import { SqlConnection } from '../persistence/sql-connection';
+import { SqlConnection, type SqlSession } from '../persistence/sql-connection';
 
 /** What one transaction found: events recorded before, and events it recorded now. */
 export interface UnitOfWorkResult {
   readonly alreadyProcessed: ReadonlyMap<string, RecordedOutcome>;
   readonly recorded: ReadonlyMap<string, RecordedOutcome>;
+}
+
+/**
+ * Transactions of the unit of work on one held connection, each COMMIT carried by the next
+ * one's first round trip (see SqlSession): when `apply` resolves, the transaction before it is
+ * committed and its own is not yet; `flush` commits the last. When either rejects, none of the
+ * uncommitted ones is known to be committed and the session is over.
+ */
+export interface UnitOfWorkSession {
+  apply(events: readonly SyncEvent[]): Promise<UnitOfWorkResult>;
+  flush(): Promise<void>;
 }
 
 /**
@@ -39,22 +50,40 @@ export class SyncUnitOfWork {
   ) {}
 
   apply(events: readonly SyncEvent[]): Promise<UnitOfWorkResult> {
+    return SqlConnection.transaction(this.dataSource, (db) => this.applyIn(db, events));
+  }
+
+  /**
+   * Runs `body` with one pooled connection for a run of transactions (see UnitOfWorkSession),
+   * commits the last one and gives the connection back.
+   */
+  session<T>(body: (session: UnitOfWorkSession) => Promise<T>): Promise<T> {
+    return SqlConnection.session(this.dataSource, (sql: SqlSession) =>
+      body({
+        apply: (events) => sql.transaction((db) => this.applyIn(db, events)),
+        flush: () => sql.flush(),
+      }),
+    );
+  }
+
+  private async applyIn(
+    db: SqlConnection,
+    events: readonly SyncEvent[],
+  ): Promise<UnitOfWorkResult> {
     // Connections run READ COMMITTED (see openDataSource): the locking reads see the latest commits.
-    return SqlConnection.transaction(this.dataSource, async (db) => {
-      const now = new Date();
-      const alreadyProcessed = new Map<string, RecordedOutcome>();
-      const recorded = new Map<string, RecordedOutcome>();
-      const fresh: SyncEvent[] = [];
-      // A fixed order of kinds, and key order within one, so two transactions lock alike.
-      for (const kind of ENTITY_KINDS) {
-        const ofKind = events.filter((event) => event.kind === kind);
-        if (ofKind.length === 0) continue;
-        const freshOfKind = await this.applyKind(db, kind, ofKind, now, alreadyProcessed, recorded);
-        fresh.push(...freshOfKind);
-      }
-      this.processedEvents.record(db, fresh, recorded, now);
-      return { alreadyProcessed, recorded };
-    });
+    const now = new Date();
+    const alreadyProcessed = new Map<string, RecordedOutcome>();
+    const recorded = new Map<string, RecordedOutcome>();
+    const fresh: SyncEvent[] = [];
+    // A fixed order of kinds, and key order within one, so two transactions lock alike.
+    for (const kind of ENTITY_KINDS) {
+      const ofKind = events.filter((event) => event.kind === kind);
+      if (ofKind.length === 0) continue;
+      const freshOfKind = await this.applyKind(db, kind, ofKind, now, alreadyProcessed, recorded);
+      fresh.push(...freshOfKind);
+    }
+    this.processedEvents.record(db, fresh, recorded, now);
+    return { alreadyProcessed, recorded };
   }
 
   /** Checks, locks, decides and writes one kind's events; returns those not processed before. */
