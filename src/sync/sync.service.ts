@@ -19,9 +19,24 @@ import { SYNC_OUTCOMES, type SyncOutcome } from '../domain/sync-outcome';
 import type { BatchControl, IncomingMessage, SyncEvent } from '../domain/sync-event';
 import { retryUntilDone, type RetryOptions } from './retry';
 import { SyncSummaryService } from './sync-summary.service';
-import { SyncUnitOfWork } from './sync-unit-of-work';
+import { SyncUnitOfWork, type UnitOfWorkResult } from './sync-unit-of-work';
+import { ShutdownError } from '../common/errors/shutdown.error';
+import { classifyError } from '../common/errors/classify-error';
+import { isGroupRebalance } from '../kafka/group-membership-error';
 
 export type Heartbeat = () => Promise<void>;
+
+/** One fetched partition batch as it is worked through. */
+interface FetchedBatch {
+  readonly kind: EntityKind;
+  readonly messages: readonly IncomingMessage[];
+  readonly parsed: readonly (SyncEvent | InvalidEventError)[];
+  /** Events known to be processed: Redis hits, and those this batch has committed. */
+  readonly handled: Set<string>;
+  /** Cache entries of the events this batch has committed, for Redis at its end. */
+  readonly committed: CacheEntry[];
+  readonly control: BatchControl;
+}
 
 @Injectable()
 export class SyncService implements OnModuleDestroy {
@@ -38,11 +53,11 @@ export class SyncService implements OnModuleDestroy {
   ) {}
 
   /**
-   * Handles one fetched partition batch in transactions of at most SYNC_BATCH_MAX_EVENTS events
-   * (one in event mode), resolving each part's offset once it is applied, found duplicate or
-   * stale, or dead-lettered: only then may it be committed. Stops between parts when the consumer
-   * stops or loses the partition; rejects only then or when the service stops, leaving the
-   * unresolved offsets where they were.
+   * Handles one fetched partition batch: in batch mode in transactions of at most
+   * SYNC_BATCH_MAX_EVENTS events, in event mode one event per transaction. Each part's offset is
+   * resolved once it is applied, found duplicate or stale, or dead-lettered: only then may it be
+   * committed. Stops between parts when the consumer stops or loses the partition; rejects only
+   * then or when the service stops, leaving the unresolved offsets where they were.
    *
    * Validation runs once per message, outside any retry: it is deterministic, so a message it
    * cannot handle is invalid, never retried. The Redis lookup is one round trip for the whole
@@ -55,24 +70,124 @@ export class SyncService implements OnModuleDestroy {
     messages: readonly IncomingMessage[],
     control: BatchControl,
   ): Promise<void> {
-    const size = this.config.sync.mode === 'event' ? 1 : this.config.sync.batchMaxEvents;
-    const parsed = messages.map((message) => validateEvent(kind, message));
-    const handled = await this.cachedIds(
-      parsed.flatMap((entry) => (entry instanceof InvalidEventError ? [] : [entry.eventId])),
-    );
-    const committed: CacheEntry[] = [];
+    const batch: FetchedBatch = {
+      kind,
+      messages,
+      parsed: messages.map((message) => validateEvent(kind, message)),
+      handled: new Set(),
+      committed: [],
+      control,
+    };
+    for (const eventId of await this.cachedIds(
+      batch.parsed.flatMap((entry) => (entry instanceof InvalidEventError ? [] : [entry.eventId])),
+    )) {
+      batch.handled.add(eventId);
+    }
     try {
-      for (let start = 0; start < messages.length && control.shouldContinue(); start += size) {
-        const end = Math.min(start + size, messages.length);
-        const chunk = { messages: messages.slice(start, end), parsed: parsed.slice(start, end) };
-        await this.handleChunk(kind, chunk, handled, committed, control.heartbeat);
-        const last = chunk.messages[chunk.messages.length - 1];
-        if (last !== undefined) control.resolveOffset(last.offset);
-        await control.heartbeat();
+      if (this.config.sync.mode === 'event') {
+        await this.handleEvents(batch);
+      } else {
+        const size = this.config.sync.batchMaxEvents;
+        for (let start = 0; start < messages.length && control.shouldContinue(); start += size) {
+          await this.handlePart(batch, start, Math.min(start + size, messages.length));
+        }
       }
     } finally {
-      this.remember(committed);
+      this.remember(batch.committed);
     }
+  }
+
+  /**
+   * Event mode: one transaction per event. The valid events of a batch that Redis did not
+   * answer go through one held connection, each transaction's COMMIT carried by the next one's
+   * first round trip (UnitOfWorkSession): an applied event costs one round trip, not two.
+   * Invalid messages, and the first event a run could not confirm, go through the per-event
+   * path with its retries and dead letters; the database's double-check finds any of those that
+   * did commit.
+   */
+  private async handleEvents(batch: FetchedBatch): Promise<void> {
+    const { messages, parsed, control } = batch;
+    let next = 0;
+    while (next < messages.length && control.shouldContinue()) {
+      let end = next;
+      while (end < messages.length && !(parsed[end] instanceof InvalidEventError)) end++;
+      if (end > next) next = await this.handleRun(batch, next, end);
+      if (next < messages.length && control.shouldContinue()) {
+        await this.handlePart(batch, next, next + 1);
+        next++;
+      }
+    }
+  }
+
+  /**
+   * Applies the valid messages from `from` to `end` one transaction each on one connection and
+   * resolves their offsets as their commits are confirmed; returns the index of the first
+   * message not confirmed (`end` when all were). A failure ends the run there: the commits it
+   * had not confirmed are left for the per-event path to find or redo.
+   */
+  private async handleRun(batch: FetchedBatch, from: number, end: number): Promise<number> {
+    const { kind, messages, parsed, handled, committed, control } = batch;
+    const events = parsed.slice(from, end) as SyncEvent[];
+    if (events.every((event) => handled.has(event.eventId))) {
+      await this.handlePart(batch, from, end);
+      return end;
+    }
+    let done = from;
+    let held: { index: number; result: UnitOfWorkResult; started: number } | undefined;
+    /** Records and resolves the messages before `upTo`, once the held commit is confirmed. */
+    const settle = (upTo: number) => {
+      if (upTo === done) return;
+      const outcomes = new Map<string, SyncOutcome>();
+      if (held !== undefined) {
+        const event = parsed[held.index] as SyncEvent;
+        const outcome = this.settled(event, held.result, committed);
+        if (outcome !== undefined) outcomes.set(event.eventId, outcome);
+      }
+      const seconds = (performance.now() - (held?.started ?? performance.now())) / 1000;
+      this.recordPart(batch, done, upTo, outcomes, new Set(), seconds);
+      for (const eventId of outcomes.keys()) handled.add(eventId);
+      control.resolveOffset((messages[upTo - 1] as IncomingMessage).offset);
+      held = undefined;
+      done = upTo;
+    };
+    try {
+      await this.unitOfWork.session(async (session) => {
+        const inRun = new Set<string>();
+        let i = from;
+        for (; i < end && control.shouldContinue(); i++) {
+          const event = parsed[i] as SyncEvent;
+          if (handled.has(event.eventId) || inRun.has(event.eventId)) continue;
+          inRun.add(event.eventId);
+          const started = performance.now();
+          const result = await session.apply([event]);
+          if (held !== undefined) {
+            settle(i);
+            await control.heartbeat();
+          }
+          held = { index: i, result, started };
+        }
+        await session.flush();
+        settle(i);
+      });
+      this.metrics.clearSchemaError(kind);
+    } catch (err) {
+      if (err instanceof ShutdownError || isGroupRebalance(err)) throw err;
+      const error = classifyError(err);
+      const what = `a run of events failed at offset ${messages[done]?.offset}, going on event by event`;
+      // The per-event path tries again at once; data the database refuses is dead-lettered
+      // there, as it would have been without the run, and is not a failed attempt.
+      if (error.retriable) this.reportFailedAttempt(kind, error, what);
+      else this.logger.debug(`${what}: ${error.name}: ${error.message}`);
+    }
+    return done;
+  }
+
+  /** Handles messages `start` to `end` as one chunk and resolves its last offset. */
+  private async handlePart(batch: FetchedBatch, start: number, end: number): Promise<void> {
+    await this.handleChunk(batch, start, end);
+    const last = batch.messages[end - 1];
+    if (last !== undefined) batch.control.resolveOffset(last.offset);
+    await batch.control.heartbeat();
   }
 
   /**
@@ -81,18 +196,12 @@ export class SyncService implements OnModuleDestroy {
    * the events known to be processed already and gains those this chunk commits; `committed`
    * gains their cache entries.
    */
-  private async handleChunk(
-    kind: EntityKind,
-    chunk: {
-      messages: readonly IncomingMessage[];
-      parsed: readonly (SyncEvent | InvalidEventError)[];
-    },
-    handled: Set<string>,
-    committed: CacheEntry[],
-    heartbeat: Heartbeat,
-  ): Promise<void> {
+  private async handleChunk(batch: FetchedBatch, start: number, end: number): Promise<void> {
     const started = performance.now();
-    const { messages, parsed } = chunk;
+    const { kind, handled, committed } = batch;
+    const heartbeat = batch.control.heartbeat;
+    const messages = batch.messages.slice(start, end);
+    const parsed = batch.parsed.slice(start, end);
     const retry = this.retryOptions(kind, heartbeat);
     const invalid: DeadLetterEntry[] = [];
     const valid: SyncEvent[] = [];
@@ -127,16 +236,14 @@ export class SyncService implements OnModuleDestroy {
       heartbeat,
       retry,
     );
-
-    // A second copy of an event in the same chunk is a duplicate of the first.
-    const seen = new Set<string>();
-    const outcomes = parsed.map((entry): SyncOutcome => {
-      if (entry instanceof InvalidEventError || rejected.has(entry)) return 'invalid';
-      if (seen.has(entry.eventId)) return 'duplicate';
-      seen.add(entry.eventId);
-      return byId.get(entry.eventId) ?? 'duplicate';
-    });
-    this.record(kind, messages, parsed, outcomes, (performance.now() - started) / 1000);
+    this.recordPart(
+      batch,
+      start,
+      end,
+      byId,
+      new Set(rejected.keys()),
+      (performance.now() - started) / 1000,
+    );
   }
 
   /** One dead-letter write and publish for a set of messages; a failing publish is retried. */
@@ -191,24 +298,46 @@ export class SyncService implements OnModuleDestroy {
     return { byId, rejected };
   }
 
-  private record(
-    kind: EntityKind,
-    messages: readonly IncomingMessage[],
-    parsed: readonly (SyncEvent | InvalidEventError)[],
-    outcomes: readonly SyncOutcome[],
+  /**
+   * Records the outcome of messages `start` to `end`: `byId` holds those this part applied or
+   * found processed in the database, `rejected` the events the database refused; every other
+   * valid message is a duplicate, as is a second copy of an event in the same part.
+   */
+  private recordPart(
+    batch: FetchedBatch,
+    start: number,
+    end: number,
+    byId: ReadonlyMap<string, SyncOutcome>,
+    rejected: ReadonlySet<SyncEvent>,
     seconds: number,
   ): void {
+    const { kind, messages, parsed } = batch;
     const counts = { applied: 0, duplicate: 0, stale: 0, invalid: 0 };
-    for (const outcome of outcomes) counts[outcome]++;
+    const seen = new Set<string>();
+    const outcomes: SyncOutcome[] = [];
+    for (let i = start; i < end; i++) {
+      const entry = parsed[i];
+      let outcome: SyncOutcome;
+      if (entry === undefined || entry instanceof InvalidEventError || rejected.has(entry)) {
+        outcome = 'invalid';
+      } else if (seen.has(entry.eventId)) {
+        outcome = 'duplicate';
+      } else {
+        seen.add(entry.eventId);
+        outcome = byId.get(entry.eventId) ?? 'duplicate';
+      }
+      counts[outcome]++;
+      outcomes.push(outcome);
+    }
     for (const outcome of SYNC_OUTCOMES) {
       this.metrics.recordEvents(kind, outcome, counts[outcome], seconds);
       this.summary.add(kind, outcome, counts[outcome]);
     }
     if (!Logger.isLevelEnabled('debug')) return;
     outcomes.forEach((outcome, i) => {
-      const message = messages[i];
+      const message = messages[start + i];
       if (message === undefined) return;
-      const entry = parsed[i];
+      const entry = parsed[start + i];
       this.logger.debug({
         msg: 'event handled',
         eventId: entry === undefined || entry instanceof InvalidEventError ? null : entry.eventId,
@@ -232,14 +361,27 @@ export class SyncService implements OnModuleDestroy {
     const result = await this.unitOfWork.apply(events);
     const outcomes = new Map<string, SyncOutcome>();
     for (const event of events) {
-      const recorded = result.recorded.get(event.eventId);
-      const before = result.alreadyProcessed.get(event.eventId);
-      const outcome = recorded ?? before;
-      if (outcome === undefined || outcomes.has(event.eventId)) continue;
-      outcomes.set(event.eventId, recorded ?? 'duplicate');
-      committed.push({ eventId: event.eventId, kind: event.kind, outcome });
+      if (outcomes.has(event.eventId)) continue;
+      const outcome = this.settled(event, result, committed);
+      if (outcome !== undefined) outcomes.set(event.eventId, outcome);
     }
     return outcomes;
+  }
+
+  /**
+   * The outcome of an event in a committed transaction's result (a duplicate when the database
+   * had it already); its cache entry, with the outcome recorded in the database, joins `committed`.
+   */
+  private settled(
+    event: SyncEvent,
+    result: UnitOfWorkResult,
+    committed: CacheEntry[],
+  ): SyncOutcome | undefined {
+    const recorded = result.recorded.get(event.eventId);
+    const outcome = recorded ?? result.alreadyProcessed.get(event.eventId);
+    if (outcome === undefined) return undefined;
+    committed.push({ eventId: event.eventId, kind: event.kind, outcome });
+    return recorded ?? 'duplicate';
   }
 
   /**
@@ -277,24 +419,30 @@ export class SyncService implements OnModuleDestroy {
       maxDelayMs: this.config.sync.retryMaxDelayMs,
       heartbeat,
       signal: this.stopping.signal,
-      onRetry: (error: SyncError, failures: number, delayMs: number) => {
-        this.metrics.recordEvent(kind, 'failed');
-        const line = `attempt ${failures} failed, retrying in ${delayMs} ms: ${error.name}: ${error.message}`;
-        if (error instanceof SchemaError) {
-          this.metrics.recordSchemaError(kind, error.message);
-          this.logger.error(
-            `${line} (the ${kind} tables need an operator: /ready fails until fixed)`,
-          );
-        } else if (error instanceof UnexpectedError) {
-          this.logger.error(
-            `${line} (unexpected: a bug until shown otherwise)`,
-            error.cause instanceof Error ? error.cause.stack : undefined,
-          );
-        } else {
-          this.logger.warn(line);
-        }
-      },
+      onRetry: (error: SyncError, failures: number, delayMs: number) =>
+        this.reportFailedAttempt(
+          kind,
+          error,
+          `attempt ${failures} failed, retrying in ${delayMs} ms`,
+        ),
     };
+  }
+
+  /** A failed attempt that will be tried again: counted as `failed` and logged by its kind. */
+  private reportFailedAttempt(kind: EntityKind, error: SyncError, what: string): void {
+    this.metrics.recordEvent(kind, 'failed');
+    const line = `${what}: ${error.name}: ${error.message}`;
+    if (error instanceof SchemaError) {
+      this.metrics.recordSchemaError(kind, error.message);
+      this.logger.error(`${line} (the ${kind} tables need an operator: /ready fails until fixed)`);
+    } else if (error instanceof UnexpectedError) {
+      this.logger.error(
+        `${line} (unexpected: a bug until shown otherwise)`,
+        error.cause instanceof Error ? error.cause.stack : undefined,
+      );
+    } else {
+      this.logger.warn(line);
+    }
   }
 
   /** Events waiting out a dependency give up (uncommitted) so that shutdown is not held hostage. */

@@ -54,8 +54,12 @@ describe.each(syncModes())('fault 6, deadlock and lock wait timeout (SYNC_MODE=%
 
   const outcomes: string[] = [];
 
-  /** One attempt at the cycle; true when InnoDB rolled the service's transaction back. */
-  async function forceDeadlock(db: Connection): Promise<boolean> {
+  /**
+   * One attempt at the cycle; true when InnoDB rolled the service's transaction back. `feed`
+   * sends the service more work once the product rows are held, so that it meets them however
+   * fast it worked off what came before.
+   */
+  async function forceDeadlock(db: Connection, feed: () => Promise<void>): Promise<boolean> {
     const before = logCount(/ER_LOCK_DEADLOCK/g);
     const [selfRows] = await db.query<RowDataPacket[]>('SELECT CONNECTION_ID() AS id');
     const self = Number(selfRows[0]?.id);
@@ -63,6 +67,7 @@ describe.each(syncModes())('fault 6, deadlock and lock wait timeout (SYNC_MODE=%
     try {
       await db.query('UPDATE fault_ballast SET n = n + 1');
       await db.query(`SELECT id FROM cms_products WHERE id IN ${IN_ALL} FOR UPDATE`);
+      await feed();
       const blocked = await waitFor(
         'a service transaction waiting for a lock',
         async () => {
@@ -106,14 +111,21 @@ describe.each(syncModes())('fault 6, deadlock and lock wait timeout (SYNC_MODE=%
     // MariaDB's Sequence engine: 500 rows that make the test's transaction the heavier one.
     await run.query('INSERT INTO fault_ballast SELECT seq, 0 FROM seq_1_to_500');
     await run.waitProgress(0.2);
-    // The stream is sent in parts so that each conflict meets a busy service.
-    await run.produce(0.5, 0.75);
+    // The stream is sent in parts so that each conflict meets a busy service: each attempt at
+    // the deadlock sends the next 2% while it holds the product rows.
+    let sent = 0.5;
+    const feed = async () => {
+      if (sent >= 0.75) return;
+      const to = Math.min(0.75, sent + 0.02);
+      await run.produce(sent, to);
+      sent = to;
+    };
     const locker = await run.connectExtra();
     try {
       await locker.query('SET SESSION innodb_lock_wait_timeout = 30');
       await locker.query(`USE \`${run.database}\``);
       let attempts = 0;
-      while (!(await forceDeadlock(locker))) {
+      while (!(await forceDeadlock(locker, feed))) {
         attempts++;
         if (attempts >= 20)
           throw new Error(
