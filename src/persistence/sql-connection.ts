@@ -18,6 +18,9 @@ interface Statement {
 const COMMIT: Statement = { sql: 'COMMIT', text: 'COMMIT' };
 const START: Statement = { sql: 'START TRANSACTION', text: 'START TRANSACTION' };
 
+/** What query subscribers hear of: every statement but the transaction's own. */
+const isQuery = (statement: Statement) => statement !== COMMIT && statement !== START;
+
 /**
  * A run of transactions on one connection, each COMMIT carried by the next transaction's first
  * round trip: a transaction of one locking read and its writes costs one round trip, not two.
@@ -207,32 +210,23 @@ export class SqlConnection {
     const statements = carried.length === 0 ? own : [...carried, ...own];
     const texts = carried.map((statement) => statement.text);
     const traced = this.runner.connection.subscribers.length > 0;
-    const queries = traced
-      ? statements.filter((statement) => statement !== COMMIT && statement !== START)
-      : [];
+    const carriedQueries = traced ? carried.filter(isQuery) : [];
+    const ownQueries = traced ? own.filter(isQuery) : [];
     // A COMMIT carried into a new transaction ends its span as it is sent, so that the new one's
     // can start; one sent alone (a flush) ends it once answered.
     const commits = carried.includes(COMMIT);
     const starts = !this.begun;
-    if (traced) {
-      for (const q of carried) {
-        if (q !== COMMIT && q !== START) {
-          await this.runner.broadcaster.broadcast('BeforeQuery', q.sql, []);
-        }
-      }
-      if (commits && starts) await this.broadcast('AfterTransactionCommit');
+    for (const q of carriedQueries) {
+      await this.runner.broadcaster.broadcast('BeforeQuery', q.sql, []);
     }
+    if (commits && starts) await this.broadcast('AfterTransactionCommit');
     if (starts) {
       this.begun = true;
       texts.push(START.text);
       await this.broadcast('BeforeTransactionStart');
     }
     for (const statement of own) texts.push(statement.text);
-    if (traced) {
-      for (const q of own) {
-        if (q !== COMMIT) await this.runner.broadcaster.broadcast('BeforeQuery', q.sql, []);
-      }
-    }
+    for (const q of ownQueries) await this.runner.broadcaster.broadcast('BeforeQuery', q.sql, []);
     const started = Date.now();
     let result: unknown;
     let error: unknown;
@@ -249,7 +243,7 @@ export class SqlConnection {
     }
     if (traced) {
       const ok = error === undefined;
-      for (const q of queries) {
+      for (const q of [...carriedQueries, ...ownQueries]) {
         await this.runner.broadcaster.broadcast('AfterQuery', q.sql, [], ok, ms, undefined, error);
       }
     }

@@ -2,6 +2,8 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.constants';
 import { UnexpectedError } from '../common/errors/unexpected.error';
+import { classifyError } from '../common/errors/classify-error';
+import { ShutdownError } from '../common/errors/shutdown.error';
 import { DataRejectedError } from '../common/errors/data-rejected.error';
 import { InvalidEventError } from '../common/errors/invalid-event.error';
 import { SchemaError } from '../common/errors/schema.error';
@@ -11,6 +13,7 @@ import {
   ProcessedEventCacheRepository,
 } from '../idempotency/processed-event-cache.repository';
 import { MetricsService } from '../metrics/metrics.service';
+import { isGroupRebalance } from '../kafka/group-membership-error';
 import { type DeadLetterEntry, DeadLetterService } from './dead-letter.service';
 import type { EntityKind } from '../domain/entity-kind';
 import { capText } from '../domain/describe-value';
@@ -20,11 +23,10 @@ import type { BatchControl, IncomingMessage, SyncEvent } from '../domain/sync-ev
 import { retryUntilDone, type RetryOptions } from './retry';
 import { SyncSummaryService } from './sync-summary.service';
 import { SyncUnitOfWork, type UnitOfWorkResult } from './sync-unit-of-work';
-import { ShutdownError } from '../common/errors/shutdown.error';
-import { classifyError } from '../common/errors/classify-error';
-import { isGroupRebalance } from '../kafka/group-membership-error';
 
 export type Heartbeat = () => Promise<void>;
+
+const NO_EVENTS: ReadonlySet<SyncEvent> = new Set();
 
 /** One fetched partition batch as it is worked through. */
 interface FetchedBatch {
@@ -127,8 +129,7 @@ export class SyncService implements OnModuleDestroy {
    */
   private async handleRun(batch: FetchedBatch, from: number, end: number): Promise<number> {
     const { kind, messages, parsed, handled, committed, control } = batch;
-    const events = parsed.slice(from, end) as SyncEvent[];
-    if (events.every((event) => handled.has(event.eventId))) {
+    if (!this.anyMiss(batch, from, end)) {
       await this.handlePart(batch, from, end);
       return end;
     }
@@ -144,7 +145,7 @@ export class SyncService implements OnModuleDestroy {
         if (outcome !== undefined) outcomes.set(event.eventId, outcome);
       }
       const seconds = (performance.now() - (held?.started ?? performance.now())) / 1000;
-      this.recordPart(batch, done, upTo, outcomes, new Set(), seconds);
+      this.recordPart(batch, done, upTo, outcomes, NO_EVENTS, seconds);
       for (const eventId of outcomes.keys()) handled.add(eventId);
       control.resolveOffset((messages[upTo - 1] as IncomingMessage).offset);
       held = undefined;
@@ -180,6 +181,17 @@ export class SyncService implements OnModuleDestroy {
       else this.logger.debug(`${what}: ${error.name}: ${error.message}`);
     }
     return done;
+  }
+
+  /** Whether a valid message from `start` to `end` is not known to be processed yet. */
+  private anyMiss(batch: FetchedBatch, start: number, end: number): boolean {
+    for (let i = start; i < end; i++) {
+      const entry = batch.parsed[i];
+      if (entry !== undefined && !(entry instanceof InvalidEventError)) {
+        if (!batch.handled.has(entry.eventId)) return true;
+      }
+    }
+    return false;
   }
 
   /** Handles messages `start` to `end` as one chunk and resolves its last offset. */
