@@ -174,9 +174,11 @@ export class SyncService implements OnModuleDestroy {
     } catch (err) {
       if (err instanceof ShutdownError || isGroupRebalance(err)) throw err;
       const error = classifyError(err);
-      const what = `a run of events failed at offset ${messages[done]?.offset}, going on event by event`;
-      // The per-event path tries again at once; data the database refuses is dead-lettered
-      // there, as it would have been without the run, and is not a failed attempt.
+      // "retrying in", as every retry line says: the per-event path tries the first unconfirmed
+      // event again at once.
+      const what = `a run of events failed at offset ${messages[done]?.offset}, retrying in 0 ms event by event`;
+      // Data the database refuses is dead-lettered there, as it would have been without the run,
+      // and is not a failed attempt.
       if (error.retriable) this.reportFailedAttempt(kind, error, what);
       else this.logger.debug(`${what}: ${error.name}: ${error.message}`);
     }
