@@ -10,8 +10,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import Redis from 'ioredis';
 import { type Connection, createConnection } from 'mysql2/promise';
 import { parseConfig } from '../src/config/app-config';
+import { cacheKey } from '../src/idempotency/processed-event-cache.repository';
+import { unlinkMatching } from '../src/idempotency/unlink-matching';
 import { dataSourceOptions } from '../src/persistence/data-source-options';
 import { openDataSource } from '../src/persistence/schema';
 import { runCommand } from '../scripts/run-command';
@@ -76,7 +79,7 @@ const USAGE = `usage: npm run bench -- [options]
   --batch-max-events N     SYNC_BATCH_MAX_EVENTS for batch mode (default: the service's)
   --profile                run consumers with --cpu-prof into bench/results/profiles/<run>_<mode>
   --no-build               use dist/ as it is (by default npm run build runs when src/ is newer)
-  --keep                   keep the databases and topics afterwards
+  --keep                   keep the databases, topics and Redis keys afterwards
   --quick                  a small run that finishes in about a minute`;
 
 function fail(message: string): never {
@@ -186,6 +189,8 @@ class ModeRun {
   private readonly runTag: string;
   private readonly database: string;
   private readonly kafka: BenchKafka;
+  /** Starts every event id of this mode, so that its Redis keys are its own. */
+  private readonly modeSalt = randomBytes(4).toString('hex');
   private readonly result: ModeResult;
   private sink: SinkProcess | undefined;
   private httpPort = 0;
@@ -208,7 +213,7 @@ class ModeRun {
         order: `${prefix}.order.changed`,
       },
       `bench-${runId}-${mode}`,
-      randomBytes(4).toString('hex'),
+      this.modeSalt,
     );
     this.result = { mode, status: 'ok', events: options.events };
   }
@@ -484,6 +489,20 @@ class ModeRun {
     });
     if (!this.options.keep) {
       await this.admin.query(`DROP DATABASE IF EXISTS \`${this.database}\``);
+      await this.removeCacheKeys().catch((err: unknown) => {
+        log(`${this.mode}: Redis clean-up failed: ${String(err)}`);
+      });
+    }
+  }
+
+  /** The mode's idempotency keys: left behind, every run would grow the shared Redis for days. */
+  private async removeCacheKeys(): Promise<void> {
+    const redis = new Redis({ ...REDIS, lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await redis.connect();
+      await unlinkMatching(redis, `${cacheKey(this.modeSalt)}-*`, 1000);
+    } finally {
+      redis.disconnect();
     }
   }
 }

@@ -8,6 +8,7 @@ import type { EntityKind } from '../domain/entity-kind';
 import type { RecordedOutcome } from '../domain/sync-outcome';
 import { CircuitBreaker, CircuitOpenError, type CircuitStateChange } from './circuit-breaker';
 import { REDIS_CLIENT } from './redis.constants';
+import { unlinkMatching } from './unlink-matching';
 
 export const cacheKey = (eventId: string) => `processed:event:${eventId}`;
 
@@ -125,26 +126,11 @@ export class ProcessedEventCacheRepository implements OnApplicationShutdown {
   }
 
   /**
-   * Removes every idempotency key (SCAN and UNLINK on the prefix, `batchSize` keys a round trip)
-   * and returns how many were removed; with `dryRun` only counts them (SCAN may return a key
-   * twice while Redis resizes its table, so that count can be a little high). Straight to Redis,
-   * not through the breaker: the caller is an operator tool that wants the error, not a miss.
+   * Removes every idempotency key (`batchSize` keys a round trip) and returns how many were
+   * removed; with `dryRun` only counts them (see unlinkMatching). Straight to Redis, not through
+   * the breaker: the caller is an operator tool that wants the error, not a miss.
    */
-  async removeAll(batchSize: number, dryRun = false): Promise<number> {
-    let cursor = '0';
-    let count = 0;
-    do {
-      const [next, keys] = await this.redis.scan(
-        cursor,
-        'MATCH',
-        `${cacheKey('')}*`,
-        'COUNT',
-        batchSize,
-      );
-      cursor = next;
-      if (keys.length === 0) continue;
-      count += dryRun ? keys.length : await this.redis.unlink(...keys);
-    } while (cursor !== '0');
-    return count;
+  removeAll(batchSize: number, dryRun = false): Promise<number> {
+    return unlinkMatching(this.redis, `${cacheKey('')}*`, batchSize, dryRun);
   }
 }
