@@ -185,13 +185,10 @@ export class SyncService implements OnModuleDestroy {
     return done;
   }
 
-  /** Whether a valid message from `start` to `end` is not known to be processed yet. */
+  /** Whether an event of the run from `start` to `end` (all valid) is not known to be processed. */
   private anyMiss(batch: FetchedBatch, start: number, end: number): boolean {
     for (let i = start; i < end; i++) {
-      const entry = batch.parsed[i];
-      if (entry !== undefined && !(entry instanceof InvalidEventError)) {
-        if (!batch.handled.has(entry.eventId)) return true;
-      }
+      if (!batch.handled.has((batch.parsed[i] as SyncEvent).eventId)) return true;
     }
     return false;
   }
