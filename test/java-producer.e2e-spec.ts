@@ -96,10 +96,14 @@ describe('a Java producer with every codec and with transactions', () => {
       outcome: 'applied',
       log: '',
     });
-    await waitFor('lag 0 on every partition of both topics', async () => (await lag()) === 0, {
-      timeoutMs: 60_000,
-      intervalMs: 250,
-    });
+    await waitFor(
+      'lag 0 on every partition of both topics',
+      async () => (await ctx.lag(['product', 'customer'])) === 0,
+      {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+      },
+    );
   }
 
   /** The event ids in processed_events among these. */
@@ -269,32 +273,4 @@ describe('a Java producer with every codec and with transactions', () => {
     expect(await processedAmong(sent)).toEqual(new Set(sent.map((event) => event.eventId)));
     expect(service.running).toBe(true);
   });
-
-  /** Sum over every partition of both topics of (end offset − group's committed offset). */
-  async function lag(): Promise<number> {
-    const admin = new Kafka({
-      clientId: `lag-${ctx.id}`,
-      brokers: [TEST_BROKERS],
-      logLevel: logLevel.NOTHING,
-    }).admin();
-    await admin.connect();
-    try {
-      let sum = 0;
-      for (const topic of [ctx.topics.product, ctx.topics.customer]) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        const [committedOffsets] = await admin.fetchOffsets({
-          groupId: ctx.groupId,
-          topics: [topic],
-        });
-        for (const end of ends) {
-          const at = committedOffsets?.partitions.find((p) => p.partition === end.partition);
-          sum +=
-            Number(end.high) - (at === undefined || Number(at.offset) < 0 ? 0 : Number(at.offset));
-        }
-      }
-      return sum;
-    } finally {
-      await admin.disconnect();
-    }
-  }
 });

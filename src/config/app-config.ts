@@ -31,6 +31,8 @@ export interface AppConfig {
     } | null;
     readonly topics: Readonly<Record<EntityKind, string>>;
     readonly sessionTimeoutMs: number;
+    /** Longest a resolved offset waits before it is committed to the group. */
+    readonly commitIntervalMs: number;
     /** Codec of the dead-letter producer's sends. */
     readonly dlqCompression: DlqCompression;
   };
@@ -235,6 +237,7 @@ export function parseConfig(env: Env): AppConfig {
         order: r.topic('KAFKA_TOPIC_ORDER', 'order.changed'),
       },
       sessionTimeoutMs: r.int('KAFKA_SESSION_TIMEOUT_MS', 30000, 6000, 300000),
+      commitIntervalMs: r.int('KAFKA_COMMIT_INTERVAL_MS', 100, 0, 60000),
       dlqCompression: r.oneOf('KAFKA_DLQ_COMPRESSION', 'none', [
         'none',
         'gzip',

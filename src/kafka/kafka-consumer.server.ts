@@ -9,6 +9,7 @@ import type { IncomingMessage } from '../domain/sync-event';
 import { KafkaBatchContext } from './kafka-batch.context';
 import { FETCH_MAX_BYTES, FETCH_MAX_BYTES_PER_PARTITION } from './fetch-sizes';
 import { kafkaClientConfig } from './kafka-client-config';
+import { OffsetCommitScheduler } from './offset-commit-scheduler';
 import { TOPIC_PATTERNS } from './topic-patterns';
 
 /**
@@ -20,13 +21,15 @@ import { TOPIC_PATTERNS } from './topic-patterns';
  * hands each fetched partition batch to its controller's handler, which resolves offsets itself
  * as it completes parts of the batch: one event at a time in event mode, chunks in batch mode.
  * So a fetch costs one Redis lookup, never one per event, and no message passes through Nest's
- * per-message pipeline.
+ * per-message pipeline. Resolved offsets are committed by an OffsetCommitScheduler, not by kafkajs
+ * after every batch.
  */
 export class KafkaConsumerServer extends ServerKafka {
   private readonly crashLogger = new Logger(KafkaConsumerServer.name);
   private readonly topicByPattern: ReadonlyMap<string, string>;
   /** Each topic's handler, looked up once: Nest's lookup tries JSON.parse on the pattern first. */
   private readonly handlerByTopic = new Map<string, MessageHandler>();
+  private readonly offsetCommits: OffsetCommitScheduler;
 
   constructor(
     config: AppConfig,
@@ -43,12 +46,16 @@ export class KafkaConsumerServer extends ServerKafka {
         maxBytes: FETCH_MAX_BYTES,
         maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
       },
-      run: { partitionsConsumedConcurrently: config.kafka.partitionsConcurrency, autoCommit: true },
+      run: {
+        partitionsConsumedConcurrently: config.kafka.partitionsConcurrency,
+        autoCommit: false,
+      },
       // Nest creates a producer for request-reply; the explicit partitioner silences kafkajs' warning.
       producer: { createPartitioner: Partitioners.DefaultPartitioner },
       subscribe: { fromBeginning: true },
       postfixId: '',
     });
+    this.offsetCommits = new OffsetCommitScheduler(config.kafka.commitIntervalMs);
     this.topicByPattern = new Map(
       ENTITY_KINDS.map((kind) => [TOPIC_PATTERNS[kind], config.kafka.topics[kind]]),
     );
@@ -63,13 +70,22 @@ export class KafkaConsumerServer extends ServerKafka {
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
       this.consumerStatus.joined(payload.memberId),
     );
-    consumer.on(consumer.events.REBALANCING, () => this.consumerStatus.rebalancing());
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.consumerStatus.rebalancing();
+      // Emitted before kafkajs rejoins; the group still takes commits of this generation.
+      void this.offsetCommits.commitNow();
+    });
     consumer.on(consumer.events.FETCH, () => this.consumerStatus.fetched());
-    consumer.on(consumer.events.STOP, () => this.consumerStatus.stopped());
+    consumer.on(consumer.events.END_BATCH_PROCESS, () => this.offsetCommits.batchEnded());
+    consumer.on(consumer.events.STOP, () => {
+      this.offsetCommits.detach();
+      this.consumerStatus.stopped();
+    });
     consumer.on(consumer.events.DISCONNECT, () => this.consumerStatus.stopped());
     // kafkajs restarts the consumer itself after retriable crashes; one it gives up on would
     // leave the process up but idle, so that one ends the service and the orchestrator restarts it.
     consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.offsetCommits.detach();
       this.consumerStatus.crashed(payload.error, payload.restart);
       if (!payload.restart) {
         this.crashLogger.error(`consumer crashed for good: ${payload.error.message}`);
@@ -108,8 +124,24 @@ export class KafkaConsumerServer extends ServerKafka {
         shouldContinue: () => payload.isRunning() && !payload.isStale(),
       },
     ]);
-    const result: unknown = await handler(messages, context);
-    if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+    this.offsetCommits.attach(payload);
+    try {
+      const result: unknown = await handler(messages, context);
+      if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+    } catch (err) {
+      // As kafkajs' autoCommit does for a failed batch: keep what it finished before the
+      // consumer rejoins or restarts.
+      await this.offsetCommits.commitNow();
+      throw err;
+    }
+    // The consumer is stopping: kafkajs leaves the group once this batch returns.
+    if (!payload.isRunning()) await this.offsetCommits.commitNow();
+  }
+
+  /** Commits what is resolved while this member is still in the group, then disconnects. */
+  override async close(): Promise<void> {
+    await this.offsetCommits.commitNow();
+    await super.close();
   }
 
   /** Source topics are the producers' to create, with their partition count; say which are missing. */

@@ -140,6 +140,23 @@ export class TestContext {
     });
   }
 
+  /** Sum over every partition of the entities' topics of (end offset − group's committed offset). */
+  async lag(entities: readonly EntityKind[] = ['product', 'customer', 'order']): Promise<number> {
+    if (!this.admin) throw new Error('setUp first');
+    let sum = 0;
+    for (const entity of entities) {
+      const topic = this.topics[entity];
+      const ends = await this.admin.fetchTopicOffsets(topic);
+      const [committed] = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [topic] });
+      for (const end of ends) {
+        const at = committed?.partitions.find((p) => p.partition === end.partition);
+        sum +=
+          Number(end.high) - (at === undefined || Number(at.offset) < 0 ? 0 : Number(at.offset));
+      }
+    }
+    return sum;
+  }
+
   async redisHas(eventId: string): Promise<boolean> {
     const redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
     try {
