@@ -101,17 +101,38 @@ describe('OffsetCommitScheduler', () => {
     expect(offsets.sent).toHaveLength(1);
   });
 
-  it('tries a failed commit again after the interval, without rejecting', async () => {
+  it('tries a failed commit again after a backoff, without rejecting', async () => {
     offsets.resolve(0, 3);
     offsets.failNext = new Error('The coordinator is not available');
     await expect(scheduler.commitNow()).resolves.toBeUndefined();
     expect(offsets.sent).toEqual([]);
     expect(warn).toHaveBeenCalledWith(
-      'offsets not committed, trying again: The coordinator is not available',
+      'offsets not committed (attempt 1), trying again: The coordinator is not available',
     );
 
-    await jest.advanceTimersByTimeAsync(100);
+    // Full jitter below 100 ms * 2^1.
+    await jest.advanceTimersByTimeAsync(200);
     expect(offsets.sent).toHaveLength(1);
+  });
+
+  it('waits longer after each failure in a row, and reads kafkajs inside the guard', async () => {
+    let attempts = 0;
+    const refusing: OffsetCommitAccess = {
+      uncommittedOffsets: () => {
+        attempts += 1;
+        throw new Error('no offset manager');
+      },
+      commitOffsetsIfNecessary: offsets.commitOffsetsIfNecessary,
+    };
+    // Jitter at its top: retries after 199, 399, 799 and 1,599 ms.
+    const patient = new OffsetCommitScheduler(100, () => 0.999);
+    patient.attach(refusing);
+    await expect(patient.commitNow()).resolves.toBeUndefined();
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(attempts).toBe(3);
+    await jest.advanceTimersByTimeAsync(2_000);
+    expect(attempts).toBe(5);
+    patient.detach();
   });
 
   it('logs a commit refused by a rebalance as expected, not as a warning', async () => {

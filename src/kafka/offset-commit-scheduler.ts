@@ -1,6 +1,11 @@
 import { Logger } from '@nestjs/common';
 import type { EachBatchPayload } from 'kafkajs';
+import { backoffDelay } from '../domain/backoff';
 import { isGroupRebalance } from './group-membership-error';
+
+/** A failed commit is tried again after a backoff from this floor (or the interval) to this cap. */
+const RETRY_FLOOR_MS = 100;
+const RETRY_MAX_MS = 30_000;
 
 /** kafkajs' access to the running consumer's resolved and committed offsets, from any batch. */
 export type OffsetCommitAccess = Pick<
@@ -28,8 +33,12 @@ export class OffsetCommitScheduler {
   private timer: NodeJS.Timeout | undefined;
   /** Commits run one after another, so a later one never lands before an earlier one. */
   private queue: Promise<void> = Promise.resolve();
+  private failures = 0;
 
-  constructor(private readonly intervalMs: number) {}
+  constructor(
+    private readonly intervalMs: number,
+    private readonly random: () => number = Math.random,
+  ) {}
 
   /** Each batch hands over kafkajs' functions: after a consumer restart only the newest work. */
   attach(access: OffsetCommitAccess): void {
@@ -38,12 +47,7 @@ export class OffsetCommitScheduler {
 
   /** A batch ended, one of ours or one kafkajs filtered to nothing: commit within the interval. */
   batchEnded(): void {
-    if (this.timer !== undefined || this.access === undefined) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.commitNow();
-    }, this.intervalMs);
-    this.timer.unref();
+    this.arm(this.intervalMs);
   }
 
   /** Commits everything resolved now, after any commit already under way; never rejects. */
@@ -59,24 +63,45 @@ export class OffsetCommitScheduler {
     this.access = undefined;
   }
 
+  private arm(delayMs: number): void {
+    if (this.timer !== undefined || this.access === undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.commitNow();
+    }, delayMs);
+    this.timer.unref();
+  }
+
   private async commit(): Promise<void> {
     const access = this.access;
     if (access === undefined) return;
-    const offsets = access.uncommittedOffsets();
-    if (offsets.topics.length === 0) return;
     try {
+      const offsets = access.uncommittedOffsets();
+      if (offsets.topics.length === 0) return;
       await access.commitOffsetsIfNecessary(offsets);
+      this.failures = 0;
     } catch (err) {
-      // The offsets stay resolved and the next commit carries them (kafkajs' own request retries
-      // pace these attempts). After a rebalance that member's offsets are gone with its generation:
-      // the partitions' new owners read those events again and answer them as duplicates.
+      // The offsets stay resolved and a later commit carries them: the next batch's, or this
+      // retry, which backs off so that a coordinator that keeps refusing is not flooded. After a
+      // rebalance that member's offsets are gone with its generation: the partitions' new owners
+      // read those events again and answer them as duplicates.
+      this.failures += 1;
       const message = err instanceof Error ? err.message : String(err);
       if (isGroupRebalance(err)) {
         this.logger.log(`offsets not committed, the group is rebalancing: ${message}`);
       } else {
-        this.logger.warn(`offsets not committed, trying again: ${message}`);
+        this.logger.warn(
+          `offsets not committed (attempt ${this.failures}), trying again: ${message}`,
+        );
       }
-      this.batchEnded();
+      this.arm(
+        backoffDelay(
+          this.failures,
+          Math.max(this.intervalMs, RETRY_FLOOR_MS),
+          RETRY_MAX_MS,
+          this.random,
+        ),
+      );
     }
   }
 }
