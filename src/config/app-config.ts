@@ -31,7 +31,10 @@ export interface AppConfig {
     } | null;
     readonly topics: Readonly<Record<EntityKind, string>>;
     readonly sessionTimeoutMs: number;
-    /** Longest a resolved offset waits before it is committed to the group. */
+    /**
+     * Longest a resolved offset waits before it is committed to the group, in the background;
+     * 0: kafkajs commits after every partition batch.
+     */
     readonly commitIntervalMs: number;
     /** Codec of the dead-letter producer's sends. */
     readonly dlqCompression: DlqCompression;
@@ -237,7 +240,7 @@ export function parseConfig(env: Env): AppConfig {
         order: r.topic('KAFKA_TOPIC_ORDER', 'order.changed'),
       },
       sessionTimeoutMs: r.int('KAFKA_SESSION_TIMEOUT_MS', 30000, 6000, 300000),
-      commitIntervalMs: r.int('KAFKA_COMMIT_INTERVAL_MS', 100, 0, 60000),
+      commitIntervalMs: r.int('KAFKA_COMMIT_INTERVAL_MS', 0, 0, 60000),
       dlqCompression: r.oneOf('KAFKA_DLQ_COMPRESSION', 'none', [
         'none',
         'gzip',

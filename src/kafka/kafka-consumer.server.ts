@@ -21,15 +21,17 @@ import { TOPIC_PATTERNS } from './topic-patterns';
  * hands each fetched partition batch to its controller's handler, which resolves offsets itself
  * as it completes parts of the batch: one event at a time in event mode, chunks in batch mode.
  * So a fetch costs one Redis lookup, never one per event, and no message passes through Nest's
- * per-message pipeline. Resolved offsets are committed by an OffsetCommitScheduler, not by kafkajs
- * after every batch.
+ * per-message pipeline. Resolved offsets are committed by kafkajs after every batch or, with
+ * KAFKA_COMMIT_INTERVAL_MS above 0, by an OffsetCommitScheduler once per interval.
  */
 export class KafkaConsumerServer extends ServerKafka {
   private readonly crashLogger = new Logger(KafkaConsumerServer.name);
   private readonly topicByPattern: ReadonlyMap<string, string>;
   /** Each topic's handler, looked up once: Nest's lookup tries JSON.parse on the pattern first. */
   private readonly handlerByTopic = new Map<string, MessageHandler>();
+  /** Never handed kafkajs' functions (so all its calls do nothing) while kafkajs commits. */
   private readonly offsetCommits: OffsetCommitScheduler;
+  private readonly commitsInBackground: boolean;
 
   constructor(
     config: AppConfig,
@@ -48,7 +50,7 @@ export class KafkaConsumerServer extends ServerKafka {
       },
       run: {
         partitionsConsumedConcurrently: config.kafka.partitionsConcurrency,
-        autoCommit: false,
+        autoCommit: config.kafka.commitIntervalMs === 0,
       },
       // Nest creates a producer for request-reply; the explicit partitioner silences kafkajs' warning.
       producer: { createPartitioner: Partitioners.DefaultPartitioner },
@@ -56,6 +58,7 @@ export class KafkaConsumerServer extends ServerKafka {
       postfixId: '',
     });
     this.offsetCommits = new OffsetCommitScheduler(config.kafka.commitIntervalMs);
+    this.commitsInBackground = config.kafka.commitIntervalMs > 0;
     this.topicByPattern = new Map(
       ENTITY_KINDS.map((kind) => [TOPIC_PATTERNS[kind], config.kafka.topics[kind]]),
     );
@@ -124,14 +127,14 @@ export class KafkaConsumerServer extends ServerKafka {
         shouldContinue: () => payload.isRunning() && !payload.isStale(),
       },
     ]);
-    this.offsetCommits.attach(payload);
+    if (this.commitsInBackground) this.offsetCommits.attach(payload);
     try {
       const result: unknown = await handler(messages, context);
       if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
     } catch (err) {
-      // As kafkajs' autoCommit does for a failed batch: keep what it finished before the
-      // consumer rejoins or restarts.
-      await this.offsetCommits.commitNow();
+      // Keep what the failed batch finished, as kafkajs' autoCommit does, but without waiting:
+      // when the broker connection is what failed, the commit would hold up the reconnect.
+      void this.offsetCommits.commitNow();
       throw err;
     }
     // The consumer is stopping: kafkajs leaves the group once this batch returns.
