@@ -29,9 +29,8 @@ export class KafkaConsumerServer extends ServerKafka {
   private readonly topicByPattern: ReadonlyMap<string, string>;
   /** Each topic's handler, looked up once: Nest's lookup tries JSON.parse on the pattern first. */
   private readonly handlerByTopic = new Map<string, MessageHandler>();
-  /** Never handed kafkajs' functions (so all its calls do nothing) while kafkajs commits. */
-  private readonly offsetCommits: OffsetCommitScheduler;
-  private readonly commitsInBackground: boolean;
+  /** Absent while kafkajs commits after every batch (KAFKA_COMMIT_INTERVAL_MS=0). */
+  private readonly offsetCommits: OffsetCommitScheduler | undefined;
 
   constructor(
     config: AppConfig,
@@ -57,8 +56,10 @@ export class KafkaConsumerServer extends ServerKafka {
       subscribe: { fromBeginning: true },
       postfixId: '',
     });
-    this.offsetCommits = new OffsetCommitScheduler(config.kafka.commitIntervalMs);
-    this.commitsInBackground = config.kafka.commitIntervalMs > 0;
+    this.offsetCommits =
+      config.kafka.commitIntervalMs > 0
+        ? new OffsetCommitScheduler(config.kafka.commitIntervalMs)
+        : undefined;
     this.topicByPattern = new Map(
       ENTITY_KINDS.map((kind) => [TOPIC_PATTERNS[kind], config.kafka.topics[kind]]),
     );
@@ -76,19 +77,19 @@ export class KafkaConsumerServer extends ServerKafka {
     consumer.on(consumer.events.REBALANCING, () => {
       this.consumerStatus.rebalancing();
       // Emitted before kafkajs rejoins; the group still takes commits of this generation.
-      void this.offsetCommits.commitNow();
+      void this.offsetCommits?.commitNow();
     });
     consumer.on(consumer.events.FETCH, () => this.consumerStatus.fetched());
-    consumer.on(consumer.events.END_BATCH_PROCESS, () => this.offsetCommits.batchEnded());
+    consumer.on(consumer.events.END_BATCH_PROCESS, () => this.offsetCommits?.batchEnded());
     consumer.on(consumer.events.STOP, () => {
-      this.offsetCommits.detach();
+      this.offsetCommits?.detach();
       this.consumerStatus.stopped();
     });
     consumer.on(consumer.events.DISCONNECT, () => this.consumerStatus.stopped());
     // kafkajs restarts the consumer itself after retriable crashes; one it gives up on would
     // leave the process up but idle, so that one ends the service and the orchestrator restarts it.
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      this.offsetCommits.detach();
+      this.offsetCommits?.detach();
       this.consumerStatus.crashed(payload.error, payload.restart);
       if (!payload.restart) {
         this.crashLogger.error(`consumer crashed for good: ${payload.error.message}`);
@@ -127,23 +128,23 @@ export class KafkaConsumerServer extends ServerKafka {
         shouldContinue: () => payload.isRunning() && !payload.isStale(),
       },
     ]);
-    if (this.commitsInBackground) this.offsetCommits.attach(payload);
+    this.offsetCommits?.attach(payload);
     try {
       const result: unknown = await handler(messages, context);
       if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
     } catch (err) {
       // Keep what the failed batch finished, as kafkajs' autoCommit does, but without waiting:
       // when the broker connection is what failed, the commit would hold up the reconnect.
-      void this.offsetCommits.commitNow();
+      void this.offsetCommits?.commitNow();
       throw err;
     }
     // The consumer is stopping: kafkajs leaves the group once this batch returns.
-    if (!payload.isRunning()) await this.offsetCommits.commitNow();
+    if (!payload.isRunning()) await this.offsetCommits?.commitNow();
   }
 
   /** Commits what is resolved while this member is still in the group, then disconnects. */
   override async close(): Promise<void> {
-    await this.offsetCommits.commitNow();
+    await this.offsetCommits?.commitNow();
     await super.close();
   }
 

@@ -5,6 +5,7 @@ import Redis from 'ioredis';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
 import { startApp } from '../../src/bootstrap';
 import { parseConfig, type AppConfig, type Env } from '../../src/config/app-config';
+import { computeLag } from '../../src/metrics/consumer-lag';
 import { MetricsService } from '../../src/metrics/metrics.service';
 import type { EntityKind } from '../../src/domain/entity-kind';
 import type { SyncOutcome } from '../../src/domain/sync-outcome';
@@ -140,7 +141,7 @@ export class TestContext {
     });
   }
 
-  /** Sum over every partition of the entities' topics of (end offset − group's committed offset). */
+  /** Sum over every partition of the entities' topics of the group's lag, as the service counts it. */
   async lag(entities: readonly EntityKind[] = ['product', 'customer', 'order']): Promise<number> {
     if (!this.admin) throw new Error('setUp first');
     let sum = 0;
@@ -148,11 +149,7 @@ export class TestContext {
       const topic = this.topics[entity];
       const ends = await this.admin.fetchTopicOffsets(topic);
       const [committed] = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [topic] });
-      for (const end of ends) {
-        const at = committed?.partitions.find((p) => p.partition === end.partition);
-        sum +=
-          Number(end.high) - (at === undefined || Number(at.offset) < 0 ? 0 : Number(at.offset));
-      }
+      for (const { lag } of computeLag(ends, committed?.partitions ?? [])) sum += lag;
     }
     return sum;
   }
