@@ -9,6 +9,37 @@ const JOIN_GROUP_API_KEY = 11;
 const JOIN_GROUP_DEADLINE_MS = 300_000;
 const CHECK_EVERY_MS = 500;
 
+/** One open broker connection: when it last heard from the broker. */
+interface WatchedSocket {
+  readonly socket: Socket;
+  lastHeardAt: number;
+}
+
+/**
+ * Every open broker connection of the process, by address. kafkajs keeps several to one broker
+ * (two per client, plus its seed broker's), and an idle one that went silent is found out only
+ * when a request is sent on it: after a failover that was one deadline after another, each
+ * connection in turn, with the group rejoining in between.
+ */
+const openByAddress = new Map<string, Set<WatchedSocket>>();
+
+/**
+ * A request on `stuck` went unanswered from `since` until its deadline: every other connection to
+ * that address that was open then and has not heard from the broker since is as silent, and is
+ * dropped with it, so that kafkajs reconnects all of them at once.
+ */
+function dropSilentSiblings(address: string, stuck: WatchedSocket, since: number, why: string) {
+  for (const other of openByAddress.get(address) ?? []) {
+    if (other !== stuck && other.lastHeardAt < since) {
+      other.socket.destroy(
+        new Error(
+          `${why} on another connection to ${address}, and this one has been silent as long`,
+        ),
+      );
+    }
+  }
+}
+
 /**
  * Watches one broker connection: every request kafkajs writes is one size-prefixed frame, every
  * answer one too, and the broker answers a connection's requests in order. When the oldest
@@ -17,21 +48,27 @@ const CHECK_EVERY_MS = 500;
  * requestTimeout only rejects the request and keeps the socket, so a broker connection that went
  * silent (a failover's old address, a partition) is retried on for ever.
  */
-function watchAnswers(socket: Socket, deadlineMs: number): void {
-  const unanswered: number[] = [];
+function watchAnswers(socket: Socket, address: string, deadlineMs: number): void {
+  const watched: WatchedSocket = { socket, lastHeardAt: performance.now() };
+  const open = openByAddress.get(address) ?? new Set<WatchedSocket>();
+  openByAddress.set(address, open.add(watched));
+  const unanswered: { sentAt: number; deadline: number }[] = [];
   let answerBytesLeft = 0;
   let header = Buffer.alloc(0);
   const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
   socket.write = (chunk: unknown, ...rest: unknown[]) => {
     if (Buffer.isBuffer(chunk) && chunk.length >= 6) {
       const apiKey = chunk.readInt16BE(4);
-      unanswered.push(
-        Date.now() + (apiKey === JOIN_GROUP_API_KEY ? JOIN_GROUP_DEADLINE_MS : deadlineMs),
-      );
+      const sentAt = performance.now();
+      unanswered.push({
+        sentAt,
+        deadline: sentAt + (apiKey === JOIN_GROUP_API_KEY ? JOIN_GROUP_DEADLINE_MS : deadlineMs),
+      });
     }
     return write(chunk, ...rest);
   };
   socket.on('data', (data: Buffer) => {
+    watched.lastHeardAt = performance.now();
     let at = 0;
     while (at < data.length) {
       if (answerBytesLeft > 0) {
@@ -51,13 +88,22 @@ function watchAnswers(socket: Socket, deadlineMs: number): void {
       }
     }
   });
-  const timer = setInterval(() => {
-    const oldest = unanswered[0];
-    if (oldest !== undefined && Date.now() > oldest) {
-      socket.destroy(new Error(`the broker did not answer a request within ${deadlineMs} ms`));
-    }
-  }, CHECK_EVERY_MS).unref();
-  socket.once('close', () => clearInterval(timer));
+  const timer = setInterval(
+    () => {
+      const oldest = unanswered[0];
+      if (oldest !== undefined && performance.now() > oldest.deadline) {
+        const why = `the broker did not answer a request within ${oldest.deadline - oldest.sentAt} ms`;
+        socket.destroy(new Error(why));
+        dropSilentSiblings(address, watched, oldest.sentAt, why);
+      }
+    },
+    Math.min(CHECK_EVERY_MS, deadlineMs),
+  ).unref();
+  socket.once('close', () => {
+    clearInterval(timer);
+    open.delete(watched);
+    if (open.size === 0 && openByAddress.get(address) === open) openByAddress.delete(address);
+  });
 }
 
 /** kafkajs' default socket factory plus an answer deadline on every broker connection. */
@@ -70,7 +116,7 @@ export function brokerSocketFactory(deadlineMs: number): ISocketFactory {
         )
       : connectPlain({ host, port }, onConnect);
     socket.setKeepAlive(true, KEEP_ALIVE_DELAY_MS);
-    watchAnswers(socket, deadlineMs);
+    watchAnswers(socket, `${host}:${port}`, deadlineMs);
     return socket;
   };
 }

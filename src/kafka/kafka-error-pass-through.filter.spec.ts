@@ -1,7 +1,7 @@
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { KafkaJSProtocolError } from 'kafkajs';
 import { lastValueFrom, type Observable } from 'rxjs';
-import { isGroupRebalance } from './group-membership-error';
+import { mustRejoinGroup } from './group-membership-error';
 import { KafkaErrorPassThroughFilter } from './kafka-error-pass-through.filter';
 
 const rebalance = () =>
@@ -19,12 +19,14 @@ describe('KafkaErrorPassThroughFilter', () => {
     const error = rebalance();
     const result = new KafkaErrorPassThroughFilter().catch(error, host) as Observable<never>;
     await expect(lastValueFrom(result)).rejects.toBe(error);
-    expect(isGroupRebalance(error)).toBe(true);
+    expect(mustRejoinGroup(error)).toBe(true);
   });
 
   it('knows the errors that make a consumer rejoin from any other', () => {
-    expect(isGroupRebalance(new Error('connect ECONNREFUSED'))).toBe(false);
-    expect(isGroupRebalance({ type: 'ILLEGAL_GENERATION' })).toBe(true);
-    expect(isGroupRebalance(null)).toBe(false);
+    expect(mustRejoinGroup(new Error('connect ECONNREFUSED'))).toBe(false);
+    expect(mustRejoinGroup({ type: 'ILLEGAL_GENERATION' })).toBe(true);
+    expect(mustRejoinGroup({ type: 'UNKNOWN_MEMBER_ID' })).toBe(true);
+    expect(mustRejoinGroup({ type: 'OFFSET_METADATA_TOO_LARGE' })).toBe(false);
+    expect(mustRejoinGroup(null)).toBe(false);
   });
 });

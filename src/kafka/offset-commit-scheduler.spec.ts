@@ -143,7 +143,7 @@ describe('OffsetCommitScheduler', () => {
     await scheduler.commitNow();
     expect(warn).not.toHaveBeenCalled();
     expect(log).toHaveBeenCalledWith(
-      'offsets not committed, the group is rebalancing: The group is rebalancing',
+      'offsets not committed, the consumer must rejoin its group: The group is rebalancing',
     );
   });
 

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { EachBatchPayload } from 'kafkajs';
 import { backoffDelay } from '../domain/backoff';
-import { isGroupRebalance } from './group-membership-error';
+import { mustRejoinGroup } from './group-membership-error';
 
 /** A failed commit is tried again after a backoff from this floor (or the interval) to this cap. */
 const RETRY_FLOOR_MS = 100;
@@ -87,8 +87,8 @@ export class OffsetCommitScheduler {
       // read those events again and answer them as duplicates.
       this.failures += 1;
       const message = err instanceof Error ? err.message : String(err);
-      if (isGroupRebalance(err)) {
-        this.logger.log(`offsets not committed, the group is rebalancing: ${message}`);
+      if (mustRejoinGroup(err)) {
+        this.logger.log(`offsets not committed, the consumer must rejoin its group: ${message}`);
       } else {
         this.logger.warn(
           `offsets not committed (attempt ${this.failures}), trying again: ${message}`,

@@ -121,6 +121,20 @@ describe('retryUntilDone', () => {
     expect(onPermanent).not.toHaveBeenCalled();
   });
 
+  it.each(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID'])(
+    'hands a %s from a heartbeat on to kafkajs without retrying, so that it rejoins',
+    async (type) => {
+      const { options, onRetry, onPermanent } = setup();
+      const groupError = Object.assign(new Error(`heartbeat refused: ${type}`), { type });
+      const operation = jest.fn<Promise<string>, []>().mockRejectedValue(groupError);
+
+      await expect(retryUntilDone(operation, onPermanent, options)).rejects.toBe(groupError);
+      expect(operation).toHaveBeenCalledTimes(1);
+      expect(onRetry).not.toHaveBeenCalled();
+      expect(onPermanent).not.toHaveBeenCalled();
+    },
+  );
+
   it('rejects with ShutdownError as soon as the signal is aborted during a ~1 s backoff wait', async () => {
     jest.spyOn(Math, 'random').mockReturnValue(0.99);
     const { controller, options, onRetry, onPermanent, heartbeat } = setup({

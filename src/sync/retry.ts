@@ -2,7 +2,7 @@ import { classifyError } from '../common/errors/classify-error';
 import { ShutdownError } from '../common/errors/shutdown.error';
 import type { SyncError } from '../common/errors/sync.error';
 import { backoffDelay } from '../domain/backoff';
-import { isGroupRebalance } from '../kafka/group-membership-error';
+import { mustRejoinGroup } from '../kafka/group-membership-error';
 
 /** Kafka's default session timeout is 30 s; heartbeating every second keeps well inside it. */
 const HEARTBEAT_EVERY_MS = 1000;
@@ -52,9 +52,10 @@ export async function retryUntilDone<T>(
     try {
       return await operation();
     } catch (err) {
-      // A heartbeat inside the operation found the group rebalancing: kafkajs must see its own
-      // error to rejoin, and the next owner of the partition takes the work up.
-      if (err instanceof ShutdownError || isGroupRebalance(err)) throw err;
+      // A heartbeat inside the operation found the group rebalancing or this member evicted:
+      // kafkajs must see its own error to rejoin, and the next owner of the partition takes the
+      // work up.
+      if (err instanceof ShutdownError || mustRejoinGroup(err)) throw err;
       const error = classifyError(err);
       if (!error.retriable) return onPermanent(error);
       const delayMs = backoffDelay(failures - 1, options.initialDelayMs, options.maxDelayMs);

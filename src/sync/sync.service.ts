@@ -13,7 +13,7 @@ import {
   ProcessedEventCacheRepository,
 } from '../idempotency/processed-event-cache.repository';
 import { MetricsService } from '../metrics/metrics.service';
-import { isGroupRebalance } from '../kafka/group-membership-error';
+import { mustRejoinGroup } from '../kafka/group-membership-error';
 import { type DeadLetterEntry, DeadLetterService } from './dead-letter.service';
 import type { EntityKind } from '../domain/entity-kind';
 import { capText } from '../domain/describe-value';
@@ -172,7 +172,7 @@ export class SyncService implements OnModuleDestroy {
       });
       this.metrics.clearSchemaError(kind);
     } catch (err) {
-      if (err instanceof ShutdownError || isGroupRebalance(err)) throw err;
+      if (err instanceof ShutdownError || mustRejoinGroup(err)) throw err;
       const error = classifyError(err);
       // "retrying in", as every retry line says: the per-event path tries the first unconfirmed
       // event again at once.
