@@ -53,6 +53,18 @@ describe('offset commits', () => {
     expect(await service.count('product', 'applied')).toBe(30);
   });
 
+  it('leaves the commits to kafkajs, after every batch, at KAFKA_COMMIT_INTERVAL_MS=0', async () => {
+    const service = await ctx.startService({ KAFKA_COMMIT_INTERVAL_MS: '0' });
+    await sendProducts(30);
+    await ctx.waitForHandled(service, 'product', 30);
+    await waitFor(
+      'lag 0 on every product partition',
+      async () => (await ctx.lag(['product'])) === 0,
+      { timeoutMs: 10_000 },
+    );
+    expect(await service.count('product', 'applied')).toBe(30);
+  });
+
   it('commits everything it handled when it stops, however long the interval', async () => {
     const service = await ctx.startService({ KAFKA_COMMIT_INTERVAL_MS: LONG_INTERVAL_MS });
     await sendProducts(20);

@@ -240,7 +240,7 @@ export function parseConfig(env: Env): AppConfig {
         order: r.topic('KAFKA_TOPIC_ORDER', 'order.changed'),
       },
       sessionTimeoutMs: r.int('KAFKA_SESSION_TIMEOUT_MS', 30000, 6000, 300000),
-      commitIntervalMs: r.int('KAFKA_COMMIT_INTERVAL_MS', 0, 0, 60000),
+      commitIntervalMs: r.int('KAFKA_COMMIT_INTERVAL_MS', 100, 0, 60000),
       dlqCompression: r.oneOf('KAFKA_DLQ_COMPRESSION', 'none', [
         'none',
         'gzip',
