@@ -18,7 +18,35 @@ export interface LatencyResult {
   maxMs?: number;
   /** Cache lookups during this run only: its duplicates mostly repeat events committed before. */
   redis?: CacheFigures;
+  /** Per 10 s of input, by the time each event was handed to the producer: where the tail sits. */
+  windows?: LatencyWindow[];
+  /** The database's own commit latency in the same seconds (bench/commit-probe.ts). */
+  commitProbe?: LatencyWindow[];
+  /**
+   * The bench process's own event-loop delay, sampled each second: an event's send time is taken
+   * as the bench hands it to its producer, so a stall of the bench's shows up as latency.
+   */
+  benchEventLoopDelay?: LatencyWindow[];
+  /** The service's own pauses during this run, from its /metrics (prom-client's defaults). */
+  serviceGc?: GcFigures;
   endState?: EndStateResult;
+}
+
+export interface LatencyWindow {
+  fromSecond: number;
+  measured: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  maxMs?: number;
+}
+
+export interface GcFigures {
+  /** Collections and their total seconds by kind (minor, major, incremental, weakcb). */
+  byKind: Record<string, { count: number; seconds: number }>;
+  /** Collections of 10 ms or more, any kind. */
+  atLeast10Ms: number;
+  /** The longest event-loop delay between the run's first and last scrape. */
+  eventLoopDelayMaxMs: number;
 }
 
 export interface CacheFigures {

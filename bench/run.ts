@@ -19,11 +19,16 @@ import { dataSourceOptions } from '../src/persistence/data-source-options';
 import { openDataSource } from '../src/persistence/schema';
 import { runCommand } from '../scripts/run-command';
 import { BenchKafka } from './bench-kafka';
+import { CommitProbe, type TimedSample } from './commit-probe';
+import { EventLoopDelayMonitor } from './event-loop-delay-monitor';
 import { checkEndState } from './end-state';
 import { describeMachine, machineLine } from './machine';
 import {
   type BenchRun,
+  type CacheFigures,
+  type GcFigures,
   type LatencyResult,
+  type LatencyWindow,
   markdownTable,
   type ModeResult,
   saveRun,
@@ -168,20 +173,76 @@ function percentile(sorted: readonly number[], p: number): number | undefined {
 /** processed_at as written by the consumer: DATETIME(3) in UTC, read with dateStrings. */
 const utcMillis = (datetime: string) => Date.parse(`${datetime.replace(' ', 'T')}Z`);
 
-async function scrapeCache(
-  port: number,
-): Promise<{ hits: number; misses: number; hitRate: number }> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const value = (result: string) => {
-    const match = new RegExp(
-      `^sync_idempotency_cache_total\\{[^}]*result="${result}"[^}]*\\} (\\S+)$`,
-      'm',
-    ).exec(text);
-    return match ? Number(match[1]) : 0;
-  };
+const scrapeMetrics = async (port: number): Promise<string> =>
+  (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+
+/** The values of one metric in a /metrics text, by their label text. */
+function metricValues(text: string, name: string): Map<string, number> {
+  const values = new Map<string, number>();
+  for (const match of text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm'))) {
+    values.set(match[1] ?? '', Number(match[2]));
+  }
+  return values;
+}
+
+function cacheFigures(text: string): CacheFigures {
+  const totals = metricValues(text, 'sync_idempotency_cache_total');
+  const value = (result: string) =>
+    [...totals].reduce((n, [labels, v]) => (labels.includes(`result="${result}"`) ? n + v : n), 0);
   const hits = value('hit');
   const misses = value('miss');
   return { hits, misses, hitRate: hits + misses === 0 ? 0 : hits / (hits + misses) };
+}
+
+/**
+ * The service's collections between two scrapes, from prom-client's GC histogram; its event-loop
+ * delay maximum is reset at every scrape, so the second scrape's covers the span between them.
+ */
+function gcFigures(before: string, after: string): GcFigures {
+  const kindOf = (labels: string) => /kind="([^"]+)"/.exec(labels)?.[1] ?? '';
+  const delta = (name: string) => {
+    const was = metricValues(before, name);
+    const byKind = new Map<string, number>();
+    for (const [labels, value] of metricValues(after, name)) {
+      byKind.set(labels, value - (was.get(labels) ?? 0));
+    }
+    return byKind;
+  };
+  const byKind: GcFigures['byKind'] = {};
+  const seconds = delta('nodejs_gc_duration_seconds_sum');
+  for (const [labels, count] of delta('nodejs_gc_duration_seconds_count')) {
+    byKind[kindOf(labels)] = { count, seconds: seconds.get(labels) ?? 0 };
+  }
+  let atLeast10Ms = 0;
+  for (const [labels, count] of delta('nodejs_gc_duration_seconds_bucket')) {
+    if (labels.includes('le="0.01"')) atLeast10Ms -= count;
+    if (labels.includes('le="+Inf"')) atLeast10Ms += count;
+  }
+  const lagMax = metricValues(after, 'nodejs_eventloop_lag_max_seconds').get('') ?? 0;
+  return { byKind, atLeast10Ms, eventLoopDelayMaxMs: Math.round(lagMax * 1000) };
+}
+
+/** Latency figures per 10 s of the run, by the time each sample started. */
+function latencyWindows(samples: readonly TimedSample[], start: number): LatencyWindow[] {
+  const bySecond = new Map<number, number[]>();
+  for (const { at, ms } of samples) {
+    const from = Math.floor((at - start) / 10_000) * 10;
+    const list = bySecond.get(from) ?? [];
+    list.push(ms);
+    bySecond.set(from, list);
+  }
+  return [...bySecond]
+    .sort(([a], [b]) => a - b)
+    .map(([fromSecond, list]): LatencyWindow => {
+      list.sort((a, b) => a - b);
+      return {
+        fromSecond,
+        measured: list.length,
+        p50Ms: percentile(list, 50),
+        p99Ms: percentile(list, 99),
+        maxMs: Math.round(list[list.length - 1] ?? 0),
+      };
+    });
 }
 
 /** One mode, from a fresh database and topics to its figures; never throws. */
@@ -312,7 +373,7 @@ class ModeRun {
       const lagZeroAt = await this.waitForLagZero(options.events);
       result.cpuSecondsTotal = this.sink.cpuSeconds();
       result.peakRssMb = this.sink.peakRssMb();
-      if (this.mode !== 'naive') result.redis = await scrapeCache(this.httpPort);
+      if (this.mode !== 'naive') result.redis = cacheFigures(await scrapeMetrics(this.httpPort));
       else result.redis = null;
       await monitor.stop();
       const statusAfter = await globalStatus(this.admin);
@@ -417,8 +478,10 @@ class ModeRun {
     const events = stream.next(total);
     const sentAt = new Map<string, number>();
     log(`${this.mode}: latency run, ${rate} events/s for ${seconds} s`);
-    const cacheBefore = this.mode === 'naive' ? undefined : await scrapeCache(this.httpPort);
+    const metricsBefore = this.mode === 'naive' ? undefined : await scrapeMetrics(this.httpPort);
     const start = Date.now();
+    const probe = await CommitProbe.start({ ...DB, database: this.database });
+    const benchDelay = new EventLoopDelayMonitor();
     let sent = 0;
     while (sent < total) {
       const due = Math.min(total, Math.floor(((Date.now() - start) / 1000) * rate));
@@ -428,6 +491,8 @@ class ModeRun {
       }
       await sleep(TICK_MS);
     }
+    await probe.stop();
+    benchDelay.stop();
     const lagAfterProducing = await this.kafka.lag();
     const result: LatencyResult = {
       rate,
@@ -436,6 +501,8 @@ class ModeRun {
       measured: 0,
       keptUp: lagAfterProducing <= rate * KEEP_UP_SECONDS,
       lagAfterProducing,
+      commitProbe: latencyWindows(probe.samples, start),
+      benchEventLoopDelay: latencyWindows(benchDelay.samples, start),
     };
     if (!result.keptUp) return result;
     const deadline = Date.now() + DRAIN_DEADLINE_MS;
@@ -452,18 +519,24 @@ class ModeRun {
       'SELECT event_id, processed_at FROM processed_events WHERE processed_at >= ?',
       [new Date(start - 1000).toISOString().slice(0, 23).replace('T', ' ')],
     );
-    const latencies: number[] = [];
+    const samples: TimedSample[] = [];
     for (const row of rows as { event_id: string; processed_at: string }[]) {
       const sentTime = sentAt.get(row.event_id);
-      if (sentTime !== undefined) latencies.push(utcMillis(row.processed_at) - sentTime);
+      if (sentTime !== undefined) {
+        samples.push({ at: sentTime, ms: utcMillis(row.processed_at) - sentTime });
+      }
     }
-    if (cacheBefore) {
-      const after = await scrapeCache(this.httpPort);
-      const hits = after.hits - cacheBefore.hits;
-      const misses = after.misses - cacheBefore.misses;
+    if (metricsBefore !== undefined) {
+      const metricsAfter = await scrapeMetrics(this.httpPort);
+      const before = cacheFigures(metricsBefore);
+      const after = cacheFigures(metricsAfter);
+      const hits = after.hits - before.hits;
+      const misses = after.misses - before.misses;
       result.redis = { hits, misses, hitRate: hits + misses === 0 ? 0 : hits / (hits + misses) };
+      result.serviceGc = gcFigures(metricsBefore, metricsAfter);
     }
-    latencies.sort((a, b) => a - b);
+    result.windows = latencyWindows(samples, start);
+    const latencies = samples.map((sample) => sample.ms).sort((a, b) => a - b);
     result.measured = latencies.length;
     result.p50Ms = percentile(latencies, 50);
     result.p95Ms = percentile(latencies, 95);
@@ -473,6 +546,29 @@ class ModeRun {
     log(
       `${this.mode}: latency p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms over ${result.measured} events; end state ${result.endState.ok ? 'ok' : 'FAILED'}`,
     );
+    log(
+      `${this.mode}: p99/max ms per 10 s of input: ${result.windows.map((w) => `${w.fromSecond}s ${w.p99Ms}/${w.maxMs}`).join(', ')}`,
+    );
+    log(
+      `${this.mode}: a probe commit every 100 ms, p99/max ms per 10 s: ${result.commitProbe
+        ?.map((w) => `${w.fromSecond}s ${w.p99Ms?.toFixed(1)}/${w.maxMs}`)
+        .join(', ')}`,
+    );
+    log(
+      `${this.mode}: the bench's own event-loop delay, max ms per 10 s: ${result.benchEventLoopDelay
+        ?.map((w) => `${w.fromSecond}s ${w.maxMs}`)
+        .join(', ')}`,
+    );
+    if (result.serviceGc) {
+      const gc = result.serviceGc;
+      log(
+        `${this.mode}: service GC during the run: ${Object.entries(gc.byKind)
+          .map(([kind, k]) => `${k.count} ${kind} (${Math.round(k.seconds * 1000)} ms)`)
+          .join(
+            ', ',
+          )}; ${gc.atLeast10Ms} of 10 ms or more; event-loop delay at most ${gc.eventLoopDelayMaxMs} ms`,
+      );
+    }
     return result;
   }
 
