@@ -185,8 +185,19 @@ function metricValues(text: string, name: string): Map<string, number> {
   return values;
 }
 
-function cacheFigures(text: string): CacheFigures {
-  const totals = metricValues(text, 'sync_idempotency_cache_total');
+/** A metric's values in `after` less those in `before` (none before: all of `after`), by labels. */
+function metricDelta(before: string, after: string, name: string): Map<string, number> {
+  const was = metricValues(before, name);
+  const delta = new Map<string, number>();
+  for (const [labels, value] of metricValues(after, name)) {
+    delta.set(labels, value - (was.get(labels) ?? 0));
+  }
+  return delta;
+}
+
+/** Redis lookups between two scrapes (from the service's start when `before` is empty). */
+function cacheFigures(after: string, before = ''): CacheFigures {
+  const totals = metricDelta(before, after, 'sync_idempotency_cache_total');
   const value = (result: string) =>
     [...totals].reduce((n, [labels, v]) => (labels.includes(`result="${result}"`) ? n + v : n), 0);
   const hits = value('hit');
@@ -200,14 +211,7 @@ function cacheFigures(text: string): CacheFigures {
  */
 function gcFigures(before: string, after: string): GcFigures {
   const kindOf = (labels: string) => /kind="([^"]+)"/.exec(labels)?.[1] ?? '';
-  const delta = (name: string) => {
-    const was = metricValues(before, name);
-    const byKind = new Map<string, number>();
-    for (const [labels, value] of metricValues(after, name)) {
-      byKind.set(labels, value - (was.get(labels) ?? 0));
-    }
-    return byKind;
-  };
+  const delta = (name: string) => metricDelta(before, after, name);
   const byKind: GcFigures['byKind'] = {};
   const seconds = delta('nodejs_gc_duration_seconds_sum');
   for (const [labels, count] of delta('nodejs_gc_duration_seconds_count')) {
@@ -528,11 +532,7 @@ class ModeRun {
     }
     if (metricsBefore !== undefined) {
       const metricsAfter = await scrapeMetrics(this.httpPort);
-      const before = cacheFigures(metricsBefore);
-      const after = cacheFigures(metricsAfter);
-      const hits = after.hits - before.hits;
-      const misses = after.misses - before.misses;
-      result.redis = { hits, misses, hitRate: hits + misses === 0 ? 0 : hits / (hits + misses) };
+      result.redis = cacheFigures(metricsAfter, metricsBefore);
       result.serviceGc = gcFigures(metricsBefore, metricsAfter);
     }
     result.windows = latencyWindows(samples, start);
@@ -546,18 +546,16 @@ class ModeRun {
     log(
       `${this.mode}: latency p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms over ${result.measured} events; end state ${result.endState.ok ? 'ok' : 'FAILED'}`,
     );
+    const perWindow = (windows: readonly LatencyWindow[], cell: (w: LatencyWindow) => string) =>
+      windows.map((w) => `${w.fromSecond}s ${cell(w)}`).join(', ');
     log(
-      `${this.mode}: p99/max ms per 10 s of input: ${result.windows.map((w) => `${w.fromSecond}s ${w.p99Ms}/${w.maxMs}`).join(', ')}`,
+      `${this.mode}: p99/max ms per 10 s of input: ${perWindow(result.windows, (w) => `${w.p99Ms}/${w.maxMs}`)}`,
     );
     log(
-      `${this.mode}: a probe commit every 100 ms, p99/max ms per 10 s: ${result.commitProbe
-        ?.map((w) => `${w.fromSecond}s ${w.p99Ms?.toFixed(1)}/${w.maxMs}`)
-        .join(', ')}`,
+      `${this.mode}: a probe commit every 100 ms, p99/max ms per 10 s: ${perWindow(result.commitProbe ?? [], (w) => `${w.p99Ms?.toFixed(1)}/${w.maxMs}`)}`,
     );
     log(
-      `${this.mode}: the bench's own event-loop delay, max ms per 10 s: ${result.benchEventLoopDelay
-        ?.map((w) => `${w.fromSecond}s ${w.maxMs}`)
-        .join(', ')}`,
+      `${this.mode}: the bench's own event-loop delay, max ms per 10 s: ${perWindow(result.benchEventLoopDelay ?? [], (w) => `${w.maxMs}`)}`,
     );
     if (result.serviceGc) {
       const gc = result.serviceGc;
