@@ -1,7 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { Pool } from 'mysql2';
-import Redis from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { MetricsService } from '../src/metrics/metrics.service';
 import type { EntityKind } from '../src/domain/entity-kind';
@@ -13,6 +12,7 @@ import {
   type TestEvent,
 } from './support/events';
 import { BROKERS, handledCount, type RunningService, TestContext } from './support/test-context';
+import { RedisMonitor } from './support/redis-monitor';
 import { waitFor } from './support/wait-for';
 
 /**
@@ -280,10 +280,8 @@ describe('sync core (real Kafka, MariaDB, Redis)', () => {
   });
 
   it('looks a fetch up in Redis once and answers a repeat within it without the database', async () => {
-    const redis = new Redis({ host: '127.0.0.1', port: 6379 });
-    const monitor = await redis.monitor();
     const lookups: string[][] = [];
-    monitor.on('monitor', (_time: string, args: string[]) => {
+    const monitor = await RedisMonitor.start((args) => {
       if (args[0]?.toLowerCase() === 'mget') lookups.push(args.slice(1));
     });
     const acquired = watchAcquisitions();
@@ -310,8 +308,7 @@ describe('sync core (real Kafka, MariaDB, Redis)', () => {
       );
     } finally {
       acquired.stop();
-      monitor.disconnect();
-      redis.disconnect();
+      monitor.stop();
     }
   });
 
