@@ -67,10 +67,10 @@ export const summaryLine = (passed: number, failed: number, skipped: number) =>
 
 /**
  * Runs `npx jest …` in a process group of its own, with the terminal attached (SIGINT and
- * SIGTERM passed on, and then this process ends by them too), and resolves with its exit code. Jest waits for every open handle before
- * it exits, so a test that fails before closing its connections would hold CI until its time
- * limit: once the summary is written and Jest has not exited within EXIT_GRACE_MS, the group
- * is killed and the run fails, saying why.
+ * SIGTERM passed on, and then this process ends by them too), and resolves with its exit code.
+ * Jest waits for every open handle before it exits, so a test that fails before closing its
+ * connections would hold CI until its time limit: once the summary is written and Jest has not
+ * exited within EXIT_GRACE_MS, the group is killed and the run fails, saying why.
  */
 function runJestProcess(
   args: readonly string[],
@@ -100,8 +100,9 @@ function runJestProcess(
       if (summaryAt !== undefined && Date.now() - summaryAt > EXIT_GRACE_MS) {
         hung = true;
         console.error(
-          `Jest wrote its results but had not exited ${EXIT_GRACE_MS / 1000} s later: a test left ` +
-            'a handle open (a connection, a timer). Stopping it; run that file with --detectOpenHandles.',
+          `Jest wrote its results but had not exited ${EXIT_GRACE_MS / 1000} s later: ` +
+            'a test left a handle open (a connection, a timer). Stopping it; ' +
+            'run that file with --detectOpenHandles.',
         );
         killGroup('SIGKILL');
       }

@@ -10,8 +10,8 @@ function unescapeRepr(text: string): string {
   );
 }
 
-/** One MONITOR line (`+<time> [<db> <client>] "<command>" "<arg>" …`) as the command and its arguments. */
-export function parseMonitorLine(line: string): string[] {
+/** A MONITOR line, `+<time> [<db> <client>] "<command>" "<arg>" …`, as command and arguments. */
+function parseMonitorLine(line: string): string[] {
   return [...line.matchAll(QUOTED)].map((match) => unescapeRepr(match[1] ?? ''));
 }
 
