@@ -6,8 +6,9 @@ import type { MysqlDriver } from 'typeorm/driver/mysql/MysqlDriver';
 import { DuplicateKeyError } from '../src/common/errors/duplicate-key.error';
 import { parseConfig } from '../src/config/app-config';
 import type { EntityKind } from '../src/domain/entity-kind';
-import type { SyncEvent } from '../src/domain/sync-event';
+import type { SyncEvent, UpsertEvent } from '../src/domain/sync-event';
 import { dataSourceOptions } from '../src/persistence/data-source-options';
+import { ProcessedEventRepository } from '../src/persistence/processed-event.repository';
 import { ProductRepository } from '../src/persistence/product.repository';
 import { openDataSource } from '../src/persistence/schema';
 import { SqlConnection } from '../src/persistence/sql-connection';
@@ -98,6 +99,28 @@ describe('SyncUnitOfWork', () => {
     ).toEqual(Array.from({ length: 20 }, () => ({ version: 0, deleted: 0 })));
   });
 
+  it('updates racing on existing products, and an update racing a delete: the newest version wins', async () => {
+    // Products 130..149 exist at v2. At once on two connections: v4 and v6 of each; then, for
+    // ids 130..139, v8 and a delete at v10, and for 140..149, v12 and a delete at v10.
+    for (let id = 130; id < 150; id++) await apply([product(id, 2)]);
+    for (let id = 130; id < 150; id++) {
+      const [older, newer] = [product(id, 4), product(id, 6)];
+      await Promise.all([apply([older]), apply([newer])]);
+      expect(await rows('SELECT source_version FROM cms_products WHERE id = ?', [id])).toEqual([
+        { source_version: 6 },
+      ]);
+      expect(['applied', 'stale']).toContain(await outcome(older));
+      const deletedFirst = id < 140;
+      await Promise.all([
+        apply([product(id, deletedFirst ? 8 : 12)]),
+        apply([deleted('product', id, 10)]),
+      ]);
+      expect(await rows('SELECT source_version FROM cms_products WHERE id = ?', [id])).toEqual(
+        deletedFirst ? [] : [{ source_version: 12 }],
+      );
+    }
+  });
+
   it('a delete racing a stale create of a new product leaves no row, and its tombstone', async () => {
     // Sends, at once on two connections, product 200+i version 4 and its delete at version 10.
     for (let id = 200; id < 220; id++) {
@@ -132,15 +155,12 @@ describe('SyncUnitOfWork', () => {
     expect(await rows('SELECT line_no FROM cms_order_items WHERE order_id = 300')).toEqual([]);
   });
 
-  it.each([
-    ['as ON DUPLICATE KEY UPDATE (a row the lock did not find)', new Set<number>()],
-    ['as an UPDATE by primary key (the one row the lock found)', new Set([400])],
-  ])('the upsert %s and the delete guard the version themselves', async (_, existing) => {
+  it('the upsert and the delete guard the version themselves', async () => {
     // Writes product 400 v9, then straight through the repository an older v7 and a delete at v8.
     await apply([product(400, 9)]);
     const older = product(400, 7);
     await SqlConnection.transaction(dataSource, (sql) => {
-      new ProductRepository().upsert(sql, [older as never], existing, new Date());
+      new ProductRepository().upsert(sql, [older as never], new Date());
       new ProductRepository().delete(sql, [{ id: 400, version: 8 }]);
       return Promise.resolve();
     });
@@ -149,8 +169,38 @@ describe('SyncUnitOfWork', () => {
     ]);
   });
 
-  it('one row the lock found is updated whole, every column and the sync columns', async () => {
-    // Product 410 v2, then v4 with other values in every column: the UPDATE path writes them all.
+  it('the update after a claim writes nothing when the claim found the event recorded, or the row is as new', async () => {
+    // Product 405 v4 is applied; then, straight through the repositories, v6 claimed by a
+    // processed_events row already there, v4 again under a new event id, and v6 under a new one.
+    await apply([product(405, 4)]);
+    const products = new ProductRepository();
+    const processed = new ProcessedEventRepository();
+    const claimAndUpdate = (event: SyncEvent) =>
+      SqlConnection.transaction(dataSource, async (sql) => {
+        const [claimed, updated] = await sql.queries([
+          processed.claim(event, new Date()),
+          products.updateIfClaimed(event as UpsertEvent<'product'>, new Date()),
+        ]);
+        return [processed.isClaimed(claimed), products.isUpdated(updated)];
+      });
+    const recorded = product(405, 6);
+    await db.query(
+      "INSERT INTO processed_events (event_id, event_type, entity_id, version, outcome, topic, kafka_partition, kafka_offset, processed_at) VALUES (?, 'product.updated', 405, 6, 'applied', 't', 0, 0, NOW())",
+      [recorded.eventId],
+    );
+    expect(await claimAndUpdate(recorded)).toEqual([false, false]);
+    expect(await claimAndUpdate(product(405, 4))).toEqual([true, false]);
+    expect(await rows('SELECT source_version FROM cms_products WHERE id = 405')).toEqual([
+      { source_version: 4 },
+    ]);
+    expect(await claimAndUpdate(product(405, 6))).toEqual([true, true]);
+    expect(await rows('SELECT source_version, stock FROM cms_products WHERE id = 405')).toEqual([
+      { source_version: 6, stock: 6 },
+    ]);
+  });
+
+  it('an update of a row that exists writes every column and the sync columns', async () => {
+    // Product 410 v2, then v4 with other values in every column: the UPDATE writes them all.
     await apply([product(410, 2)]);
     const data = {
       sku: 'SKU-NEW',
@@ -177,6 +227,34 @@ describe('SyncUnitOfWork', () => {
     ]);
   });
 
+  it('one event again, an older one and an order update: duplicate, stale and applied with its items', async () => {
+    // Product 420 v4, then the same event again, then v2 (older, a new event id); order 420 v2
+    // with two items, then v4 with one.
+    const first = product(420, 4);
+    expect((await apply([first])).recorded.get(first.eventId)).toBe('applied');
+    const again = await apply([first]);
+    expect(again.recorded.size).toBe(0);
+    expect(again.alreadyProcessed.get(first.eventId)).toBe('applied');
+    const older = product(420, 2);
+    expect((await apply([older])).recorded.get(older.eventId)).toBe('stale');
+    expect(await outcome(older)).toBe('stale');
+    expect(await rows('SELECT source_version FROM cms_products WHERE id = 420')).toEqual([
+      { source_version: 4 },
+    ]);
+    const olderAgain = await apply([older]);
+    expect(olderAgain.alreadyProcessed.get(older.eventId)).toBe('stale');
+
+    await apply([parsed('order', orderEvent(420, 2))]);
+    const items = [{ productId: 9, quantity: 3, unitPrice: '1.50' }];
+    const update = parsed('order', orderEvent(420, 4, { items, totalAmount: '4.50' }));
+    expect((await apply([update])).recorded.get(update.eventId)).toBe('applied');
+    expect(
+      await rows(
+        'SELECT line_no, product_id, quantity, unit_price FROM cms_order_items WHERE order_id = 420',
+      ),
+    ).toEqual([{ line_no: 0, product_id: 9, quantity: 3, unit_price: '1.50' }]);
+  });
+
   describe('a session: one held connection, each COMMIT carried by the next transaction', () => {
     /** Counts the round trips (mysql2 queries) on the connections the pool hands out meanwhile. */
     async function countingRoundTrips<T>(work: () => Promise<T>): Promise<[T, number]> {
@@ -200,14 +278,20 @@ describe('SyncUnitOfWork', () => {
       }
     }
 
-    it('three products in a session: one round trip each and one for the last COMMIT; each is committed once the next one has started', async () => {
-      const [p1, p2, p3] = [product(600, 1), product(601, 1), product(602, 1)];
+    it('three products created, then updated, in a session: one round trip each and one for the last COMMIT; each is committed once the next one has started', async () => {
+      const created = [600, 601, 602].map((id) =>
+        parsed('product', productEvent(id, 1, {}, 'created')),
+      );
+      const updated = [600, 601, 602].map((id) => product(id, 2));
+      const [p1, p2, p3] = created as [SyncEvent, SyncEvent, SyncEvent];
       const seen: unknown[][] = [];
       const [, roundTrips] = await countingRoundTrips(() =>
         unitOfWork.session(async (session) => {
-          for (const event of [p1, p2, p3]) {
+          for (const event of [...created, ...updated]) {
             await session.apply([event]);
-            seen.push([await outcome(p1), await outcome(p2), await outcome(p3)]);
+            if (created.includes(event)) {
+              seen.push([await outcome(p1), await outcome(p2), await outcome(p3)]);
+            }
           }
         }),
       );
@@ -217,13 +301,12 @@ describe('SyncUnitOfWork', () => {
         ['applied', undefined, undefined],
         ['applied', 'applied', undefined],
       ]);
-      expect([await outcome(p1), await outcome(p2), await outcome(p3)]).toEqual([
-        'applied',
-        'applied',
-        'applied',
-      ]);
-      // Three transactions on their own take two round trips each.
-      expect(roundTrips).toBe(4);
+      for (const event of [...created, ...updated]) expect(await outcome(event)).toBe('applied');
+      expect(
+        await rows('SELECT id, source_version FROM cms_products WHERE id IN (600, 601, 602)'),
+      ).toEqual([600, 601, 602].map((id) => ({ id, source_version: 2 })));
+      // Six transactions on their own take two round trips each.
+      expect(roundTrips).toBe(7);
     });
 
     it('a carried round trip that fails (a lock row another connection inserted meanwhile) rolls the held transaction back and ends the session', async () => {

@@ -1,6 +1,6 @@
 import type { EntityKind } from '../domain/entity-kind';
 import type { EntityDataMap, UpsertEvent } from '../domain/sync-event';
-import type { SqlConnection, SqlValue } from './sql-connection';
+import type { SqlConnection, SqlStatement, SqlValue } from './sql-connection';
 
 /** The fixed parts of one entity table's writes. */
 interface EntityStatements {
@@ -25,23 +25,8 @@ export abstract class CmsEntityRepository<K extends EntityKind> {
    * `source_version` is not below the event's keeps every column, so a writer that lost a race
    * it did not lock against cannot go back in time. `source_version` is assigned last because
    * MySQL evaluates the assignments in order and the guards read its old value.
-   *
-   * `existing` holds the ids whose row the version lock found. One such row alone (event mode's
-   * usual case) is an UPDATE by primary key with the same guard in its WHERE: MariaDB then skips
-   * the INSERT that ON DUPLICATE KEY UPDATE tries first and the guard per column (5-10% of its
-   * CPU per event-mode transaction, measured).
    */
-  upsert(
-    db: SqlConnection,
-    events: readonly UpsertEvent<K>[],
-    existing: ReadonlySet<number>,
-    syncedAt: Date,
-  ): void {
-    const only = events.length === 1 ? events[0] : undefined;
-    if (only !== undefined && existing.has(only.entityId)) {
-      this.update(db, only, syncedAt);
-      return;
-    }
+  upsert(db: SqlConnection, events: readonly UpsertEvent<K>[], syncedAt: Date): void {
     const { columnList, onDuplicate } = this.statements();
     const rows: SqlValue[][] = new Array<SqlValue[]>(events.length);
     for (let i = 0; i < events.length; i++) {
@@ -53,11 +38,23 @@ export abstract class CmsEntityRepository<K extends EntityKind> {
     db.insertRows(this.table, columnList, rows, onDuplicate);
   }
 
-  private update(db: SqlConnection, event: UpsertEvent<K>, syncedAt: Date): void {
+  /**
+   * Replaces the row of one event's entity if it has one with a lower version, and only if the
+   * statement just before it changed a row: sent right after the event's claim
+   * (ProcessedEventRepository.claim), ROW_COUNT() makes it write nothing for an event recorded
+   * before. An UPDATE by primary key, with no locking read before it: the row lock it takes
+   * serialises writers of the entity as the lock row does. Read the result with `isUpdated`:
+   * nothing updated means no row, or one as new (the version lock decides then).
+   */
+  updateIfClaimed(event: UpsertEvent<K>, syncedAt: Date): SqlStatement {
     const values = this.values(event.data as EntityDataMap[K]);
     const params: unknown[] = values.slice(1);
     params.push(event.occurredAt, syncedAt, event.version, values[0], event.version);
-    db.write(this.table, this.statements().update, params);
+    return { table: this.table, sql: this.statements().update, params };
+  }
+
+  isUpdated(result: unknown): boolean {
+    return (result as { affectedRows: number }).affectedRows === 1;
   }
 
   /**
@@ -81,7 +78,7 @@ export abstract class CmsEntityRepository<K extends EntityKind> {
       ].join(', '),
       update: `UPDATE ${this.table} SET ${[...assigned, 'source_version']
         .map((c) => `${c} = ?`)
-        .join(', ')} WHERE id = ? AND source_version < ?`,
+        .join(', ')} WHERE id = ? AND source_version < ? AND ROW_COUNT() = 1`,
     };
   }
 

@@ -32,7 +32,16 @@ export class OrderRepository extends CmsEntityRepository<'order'> {
     existing: ReadonlySet<number>,
     syncedAt: Date,
   ): void {
-    this.upsert(db, events, existing, syncedAt);
+    this.upsert(db, events, syncedAt);
+    this.replaceItems(db, events, existing);
+  }
+
+  /** The item sets of applied order events, whose `existing` orders had a row before. */
+  replaceItems(
+    db: SqlConnection,
+    events: readonly UpsertEvent<'order'>[],
+    existing: ReadonlySet<number>,
+  ): void {
     db.deleteWhereIn(ITEMS_TABLE, 'order_id', [...existing]);
     const items: SqlValue[][] = [];
     for (const event of events) {

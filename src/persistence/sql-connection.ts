@@ -6,6 +6,16 @@ import { isDuplicateKey } from '../common/errors/classify-error';
 export type SqlValue = string | number | boolean | Date | Buffer | null;
 
 /**
+ * A statement a repository builds for the unit of work to send with others in one round trip,
+ * with the table a duplicate key in it would be of.
+ */
+export interface SqlStatement {
+  readonly table: string;
+  readonly sql: string;
+  readonly params: unknown[];
+}
+
+/**
  * A statement as written (what logs and traces may show), with its values (what is sent), and
  * the table a duplicate key in it would be of.
  */
@@ -148,17 +158,21 @@ export class SqlConnection {
    * duplicate key becomes DuplicateKeyError, here at the edge.
    */
   async query<T>(table: string, sql: string, params: unknown[]): Promise<T> {
-    const [result] = await this.queries(table, [{ sql, params }]);
+    const [result] = await this.queries([{ table, sql, params }]);
     return result as T;
   }
 
-  /** Runs statements that return something in one round trip; resolves with their results. */
-  queries(
-    table: string,
-    statements: readonly { sql: string; params: unknown[] }[],
-  ): Promise<unknown[]> {
+  /**
+   * Runs statements whose results are needed in one round trip (with the writes held back
+   * before them); resolves with their results, in order.
+   */
+  queries(statements: readonly SqlStatement[]): Promise<unknown[]> {
     return this.send(
-      statements.map(({ sql, params }) => ({ sql, text: this.raw.format(sql, params), table })),
+      statements.map(({ table, sql, params }) => ({
+        sql,
+        text: this.raw.format(sql, params),
+        table,
+      })),
     );
   }
 

@@ -7,11 +7,11 @@ import type { RecordedOutcome } from '../domain/sync-outcome';
 import { entityKey, type EntityKey, planApply, type VersionState } from '../domain/version-rule';
 import type { CmsEntityRepository } from '../persistence/cms-entity.repository';
 import { CustomerRepository } from '../persistence/customer.repository';
-import { EntityVersionRepository } from '../persistence/entity-version.repository';
+import { EntityVersionRepository, type LockResult } from '../persistence/entity-version.repository';
 import { OrderRepository } from '../persistence/order.repository';
 import { ProcessedEventRepository } from '../persistence/processed-event.repository';
 import { ProductRepository } from '../persistence/product.repository';
-import { SqlConnection, type SqlSession } from '../persistence/sql-connection';
+import { SqlConnection, type SqlSession, type SqlStatement } from '../persistence/sql-connection';
 
 /** What one transaction found: events recorded before, and events it recorded now. */
 export interface UnitOfWorkResult {
@@ -32,11 +32,12 @@ export interface UnitOfWorkSession {
 
 /**
  * The unit of work: one transaction on one pooled connection for any number of valid events,
- * owned here and only here. Statements per transaction, per kind of entity: one locking read
- * (the duplicate check, the lock rows and the entity rows' versions together), lock rows for
- * entities seen for the first time, one guarded upsert, and for deletes the delete and the
- * tombstones (orders: their items too); then one processed_events insert for all. The writes
+ * owned here and only here. Statements per transaction, per kind of entity: the duplicate check
+ * and the locking read of the lock rows and the entity rows' versions, in one round trip; lock
+ * rows for entities seen for the first time, one guarded upsert, and for deletes the delete and
+ * the tombstones (orders: their items too); then one processed_events insert for all. The writes
  * travel with the next kind's locking read or with the COMMIT: one kind costs two round trips.
+ * One event alone (event mode) takes a shorter way when it can: see `applyOne`.
  */
 @Injectable()
 export class SyncUnitOfWork {
@@ -72,6 +73,8 @@ export class SyncUnitOfWork {
   ): Promise<UnitOfWorkResult> {
     // Connections run READ COMMITTED (see openDataSource): the locking reads see the latest commits.
     const now = new Date();
+    const [only, ...others] = events;
+    if (only !== undefined && others.length === 0) return this.applyOne(db, only, now);
     const alreadyProcessed = new Map<string, RecordedOutcome>();
     const recorded = new Map<string, RecordedOutcome>();
     const fresh: SyncEvent[] = [];
@@ -79,44 +82,99 @@ export class SyncUnitOfWork {
     for (const kind of ENTITY_KINDS) {
       const ofKind = events.filter((event) => event.kind === kind);
       if (ofKind.length === 0) continue;
-      const freshOfKind = await this.applyKind(db, kind, ofKind, now, alreadyProcessed, recorded);
-      fresh.push(...freshOfKind);
+      const eventIds = [...new Set(ofKind.map((event) => event.eventId))];
+      const lock = await this.lock(db, ofKind, this.processedEvents.findRecorded(eventIds));
+      const processed = this.processedEvents.recordedIn(lock.before);
+      for (const [eventId, outcome] of processed) alreadyProcessed.set(eventId, outcome);
+      const freshOfKind = new Map<string, SyncEvent>();
+      for (const event of ofKind) {
+        if (!processed.has(event.eventId) && !freshOfKind.has(event.eventId)) {
+          freshOfKind.set(event.eventId, event);
+        }
+      }
+      if (freshOfKind.size === 0) continue;
+      const freshEvents = [...freshOfKind.values()];
+      for (const [eventId, outcome] of this.write(db, kind, freshEvents, lock, now)) {
+        recorded.set(eventId, outcome);
+      }
+      fresh.push(...freshEvents);
     }
     this.processedEvents.record(db, fresh, recorded, now);
     return { alreadyProcessed, recorded };
   }
 
-  /** Checks, locks, decides and writes one kind's events; returns those not processed before. */
-  private async applyKind(
+  /**
+   * One event in its transaction, recorded first: its claim (see ProcessedEventRepository.claim)
+   * is the duplicate check too. An update of an entity that has its row, the usual case, is then
+   * a guarded UPDATE in the same round trip, with no locking read: three statements in MariaDB
+   * where the general way takes four, and 35-40% less of its CPU per event (measured). Only when
+   * that updates nothing (no row yet, or one as new) does the version lock decide, as it does
+   * at once for a created entity, which seldom has a row, and for a delete; and the claim's
+   * outcome is corrected when it is not `applied`.
+   */
+  private async applyOne(
+    db: SqlConnection,
+    event: SyncEvent,
+    now: Date,
+  ): Promise<UnitOfWorkResult> {
+    const claim = this.processedEvents.claim(event, now);
+    let lock: LockResult;
+    if (event.action === 'upsert' && !event.type.endsWith('.created')) {
+      const repository = this.repository(event.kind);
+      const [claimed, updated] = await db.queries([claim, repository.updateIfClaimed(event, now)]);
+      if (!this.processedEvents.isClaimed(claimed)) return this.duplicate(db, event);
+      if (repository.isUpdated(updated)) {
+        if (event.kind === 'order') {
+          this.orders.replaceItems(db, [event], new Set([event.entityId]));
+        }
+        return { alreadyProcessed: new Map(), recorded: new Map([[event.eventId, 'applied']]) };
+      }
+      lock = await this.lock(db, [event]);
+    } else {
+      lock = await this.lock(db, [event], claim);
+      if (!this.processedEvents.isClaimed(lock.before)) return this.duplicate(db, event);
+    }
+    const outcome = this.write(db, event.kind, [event], lock, now).get(event.eventId) ?? 'stale';
+    if (outcome !== 'applied') this.processedEvents.setOutcome(db, event.eventId, outcome);
+    return { alreadyProcessed: new Map(), recorded: new Map([[event.eventId, outcome]]) };
+  }
+
+  private async duplicate(db: SqlConnection, event: SyncEvent): Promise<UnitOfWorkResult> {
+    const outcome = await this.processedEvents.outcomeOf(db, event.eventId);
+    return { alreadyProcessed: new Map([[event.eventId, outcome]]), recorded: new Map() };
+  }
+
+  /** Locks the entities of `events` (all of one kind), with `before` in the same round trip. */
+  private lock(
+    db: SqlConnection,
+    events: readonly SyncEvent[],
+    before?: SqlStatement,
+  ): Promise<LockResult> {
+    const kind = (events[0] as SyncEvent).kind;
+    const ids = [...new Set(events.map((event) => event.entityId))];
+    return this.versions.lock(db, kind, this.repository(kind).table, ids, before);
+  }
+
+  /**
+   * Decides and writes one kind's fresh events by the versions `lock` found; returns each one's
+   * outcome. Records nothing in processed_events.
+   */
+  private write(
     db: SqlConnection,
     kind: EntityKind,
     events: readonly SyncEvent[],
+    lock: LockResult,
     now: Date,
-    alreadyProcessed: Map<string, RecordedOutcome>,
-    recorded: Map<string, RecordedOutcome>,
-  ): Promise<SyncEvent[]> {
+  ): Map<string, RecordedOutcome> {
     const repository = this.repository(kind);
-    const ids = [...new Set(events.map((event) => event.entityId))];
-    const eventIds = [...new Set(events.map((event) => event.eventId))];
-    const lock = await this.versions.lock(db, kind, repository.table, ids, eventIds);
-    for (const [eventId, outcome] of lock.processed) alreadyProcessed.set(eventId, outcome);
-    const fresh = new Map<string, SyncEvent>();
-    for (const event of events) {
-      if (!lock.processed.has(event.eventId) && !fresh.has(event.eventId)) {
-        fresh.set(event.eventId, event);
-      }
-    }
-    if (fresh.size === 0) return [];
-    const freshEvents = [...fresh.values()];
-    const newIds = [...new Set(freshEvents.map((event) => event.entityId))].filter((id) =>
+    const newIds = [...new Set(events.map((event) => event.entityId))].filter((id) =>
       lock.unlocked.has(id),
     );
     this.versions.insertLockRows(db, kind, newIds, now);
 
     const current = new Map<EntityKey, VersionState>();
     for (const [id, state] of lock.states) current.set(entityKey(kind, id), state);
-    const plan = planApply(freshEvents, current);
-    for (const [eventId, outcome] of plan.outcomes) recorded.set(eventId, outcome);
+    const plan = planApply(events, current);
 
     const upserts: UpsertEvent[] = [];
     const existing = new Set<number>();
@@ -133,14 +191,14 @@ export class SyncUnitOfWork {
       if (kind === 'order') {
         this.orders.upsertWithItems(db, upserts as UpsertEvent<'order'>[], existing, now);
       } else {
-        repository.upsert(db, upserts, existing, now);
+        repository.upsert(db, upserts, now);
       }
     }
     if (deletes.length > 0) {
       repository.delete(db, deletes);
       this.versions.saveTombstones(db, kind, deletes, now);
     }
-    return freshEvents;
+    return new Map(plan.outcomes);
   }
 
   private repository(kind: EntityKind): CmsEntityRepository<EntityKind> {
