@@ -254,6 +254,36 @@ describe('parseEvent: valid events', () => {
     expect(event.occurredAt.toISOString()).toBe(OCCURRED_AT);
   });
 
+  it('reads 2,000 generated occurredAt values as the same instant as Date parses them', () => {
+    // Years 1000-9999, leap days, zones from -23:59 to +23:59 and Z or z, 0-9 fraction digits.
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+    for (let i = 0; i < 2000; i++) {
+      const year = 1001 + next(8998);
+      const month = 1 + next(12);
+      const day = 1 + next(month === 2 ? 29 : 28);
+      const fraction = next(10) === 0 ? '' : `.${String(next(1e9)).padStart(9, '0')}`;
+      const zones = [
+        'Z',
+        'z',
+        `+${pad(next(24))}:${pad(next(60))}`,
+        `-${pad(next(24))}:${pad(next(60))}`,
+      ];
+      const zone = zones[next(4)] as string;
+      const occurredAt = `${pad(year, 4)}-${pad(month)}-${pad(day)}T${pad(next(24))}:${pad(next(60))}:${pad(next(60))}${fraction.slice(0, 1 + next(10))}${zone}`;
+      const expected = new Date(occurredAt);
+      if (Number.isNaN(expected.getTime())) continue;
+      expect([
+        occurredAt,
+        parseProduct(productData, { occurredAt }).occurredAt.toISOString(),
+      ]).toEqual([occurredAt, expected.toISOString()]);
+    }
+  });
+
   it('does not copy unknown extra fields out of the envelope, data or order items', () => {
     const product = parseProduct(
       { ...productData, color: 'red', internalNote: 'x' },

@@ -2,6 +2,7 @@ import type { Connection as Mysql2Connection } from 'mysql2';
 import { type DataSource, QueryFailedError, type QueryRunner } from 'typeorm';
 import { DuplicateKeyError } from '../common/errors/duplicate-key.error';
 import { isDuplicateKey } from '../common/errors/classify-error';
+import { SqlValuesWriter } from './sql-values.writer';
 
 export type SqlValue = string | number | boolean | Date | Buffer | null;
 
@@ -67,6 +68,7 @@ function written(statements: readonly Statement[]): string {
 export class SqlConnection {
   private readonly pending: Statement[] = [];
   private begun = false;
+  private readonly values: SqlValuesWriter;
 
   /** Whether a transaction of the session may be open on the connection before this one. */
   private readonly inherited: boolean;
@@ -79,6 +81,7 @@ export class SqlConnection {
     private carried: readonly Statement[],
   ) {
     this.inherited = carried.length > 0;
+    this.values = new SqlValuesWriter((value) => raw.escape(value));
   }
 
   /**
@@ -190,7 +193,12 @@ export class SqlConnection {
   ): void {
     if (rows.length === 0) return;
     const update = onDuplicate === '' ? '' : ` ON DUPLICATE KEY UPDATE ${onDuplicate}`;
-    this.write(table, `INSERT INTO ${table} (${columns.join(', ')}) VALUES ?${update}`, [rows]);
+    const head = `INSERT INTO ${table} (${columns.join(', ')}) VALUES `;
+    this.pending.push({
+      sql: `${head}?${update}`,
+      text: `${head}${this.values.rows(rows)}${update}`,
+      table,
+    });
   }
 
   deleteWhereIn(table: string, column: string, ids: readonly number[]): void {
