@@ -79,11 +79,12 @@ export class ProcessedEventRepository {
 
   /**
    * Records one event as applied before anything else of its transaction is done: the claim is
-   * also the database's duplicate check, and costs no statement of its own. A row already there
-   * (recorded before, or by a concurrent instance, which this waits for) leaves it unclaimed;
-   * read the result with `isClaimed`. IGNORE turns nothing else into a warning here: every value
-   * is validated or the service's own, and fits its column. The claim must be the statement just
-   * before a write that ROW_COUNT() makes conditional on it (see CmsEntityRepository.update).
+   * also the database's duplicate check, with no statement beyond the insert the transaction
+   * needs anyway. A row already there (recorded before, or by a concurrent instance, which this
+   * waits for) leaves it unclaimed; read the result with `isClaimed`. IGNORE turns nothing else
+   * into a warning here: every value is validated or the service's own, and fits its column. The
+   * claim must be the statement just before a write that ROW_COUNT() makes conditional on it (see
+   * CmsEntityRepository.updateIfClaimed).
    */
   claim(event: SyncEvent, processedAt: Date): SqlStatement {
     return {
