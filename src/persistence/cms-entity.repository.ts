@@ -1,6 +1,11 @@
 import type { EntityKind } from '../domain/entity-kind';
 import type { EntityDataMap, UpsertEvent } from '../domain/sync-event';
-import type { SqlConnection, SqlStatement, SqlValue } from './sql-connection';
+import {
+  changedOneRow,
+  type SqlConnection,
+  type SqlStatement,
+  type SqlValue,
+} from './sql-connection';
 
 /** The fixed parts of one entity table's writes. */
 interface EntityStatements {
@@ -54,7 +59,7 @@ export abstract class CmsEntityRepository<K extends EntityKind> {
   }
 
   isUpdated(result: unknown): boolean {
-    return (result as { affectedRows: number }).affectedRows === 1;
+    return changedOneRow(result);
   }
 
   /**

@@ -2,7 +2,12 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { RecordedOutcome } from '../domain/sync-outcome';
 import type { SyncEvent } from '../domain/sync-event';
-import type { SqlConnection, SqlStatement, SqlValue } from './sql-connection';
+import {
+  changedOneRow,
+  type SqlConnection,
+  type SqlStatement,
+  type SqlValue,
+} from './sql-connection';
 
 const TABLE = 'processed_events';
 const COLUMNS = [
@@ -95,7 +100,7 @@ export class ProcessedEventRepository {
   }
 
   isClaimed(result: unknown): boolean {
-    return (result as { affectedRows: number }).affectedRows === 1;
+    return changedOneRow(result);
   }
 
   /** Corrects a claimed event's outcome once its transaction has decided it. */
@@ -105,9 +110,8 @@ export class ProcessedEventRepository {
 
   /** The outcome an event was recorded with; for an event its claim found recorded already. */
   async outcomeOf(db: SqlConnection, eventId: string): Promise<RecordedOutcome> {
-    const [recorded] = this.recordedIn(
-      await db.query(TABLE, `SELECT event_id, outcome FROM ${TABLE} WHERE event_id = ?`, [eventId]),
-    ).values();
+    const [result] = await db.queries([this.findRecorded([eventId])]);
+    const [recorded] = this.recordedIn(result).values();
     // A row that vanished since the claim saw it was pruned: the event is long processed.
     return recorded ?? 'stale';
   }

@@ -29,6 +29,11 @@ interface Statement {
 const COMMIT: Statement = { sql: 'COMMIT', text: 'COMMIT' };
 const START: Statement = { sql: 'START TRANSACTION', text: 'START TRANSACTION' };
 
+/** Whether a write's result (mysql2's ResultSetHeader) says it changed exactly one row. */
+export function changedOneRow(result: unknown): boolean {
+  return (result as { affectedRows: number }).affectedRows === 1;
+}
+
 /** What query subscribers hear of: every statement but the transaction's own. */
 const isQuery = (statement: Statement) => statement !== COMMIT && statement !== START;
 
