@@ -227,6 +227,33 @@ describe('SyncUnitOfWork', () => {
     ]);
   });
 
+  it('a batch stores strings beyond Latin-1 as mysql2 sends them: emoji, CJK, quotes', async () => {
+    // Products 700-704 in one transaction: their rows' VALUES carry such strings as hex of their
+    // UTF-8 bytes. Product 701 is then updated alone: the guarded UPDATE escapes as mysql2 does.
+    const names = [
+      'Café ☕',
+      'emoji 💥, and 𝄞 outside the BMP',
+      "it's 中文 \\ ' \"",
+      'line\u2028separator',
+      'Latin-1 only: ünïcödé ÿ',
+    ];
+    const batch = names.map((name, i) => parsed('product', productEvent(700 + i, 1, { name })));
+    await apply(batch);
+    const alone = parsed('product', productEvent(701, 2, { name: `${names[0]} ${names[2]}` }));
+    expect((await apply([alone])).recorded.get(alone.eventId)).toBe('applied');
+
+    const expected = [...names];
+    expected[1] = `${names[0]} ${names[2]}`;
+    const stored = await rows(
+      'SELECT name FROM cms_products WHERE id BETWEEN 700 AND 704 ORDER BY id',
+    );
+    expect(stored.map((row) => row.name)).toEqual(expected);
+    // And as the same strings come back through mysql2's own escaping, on the test's connection.
+    const sent = async (name: string) =>
+      (await rows('SELECT CONVERT(? USING utf8mb4) AS name', [name]))[0]?.name;
+    expect(await Promise.all(expected.map(sent))).toEqual(expected);
+  });
+
   it('one event again, an older one and an order update: duplicate, stale and applied with its items', async () => {
     // Product 420 v4, then the same event again, then v2 (older, a new event id); order 420 v2
     // with two items, then v4 with one.
