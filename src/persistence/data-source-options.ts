@@ -1,4 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
+import { format } from 'mysql2';
 import type { MysqlConnectionOptions } from 'typeorm/driver/mysql/MysqlConnectionOptions';
 import type { AppConfig } from '../config/app-config';
 import { mysql2WithDeadline } from './connection-deadline';
@@ -53,11 +54,39 @@ export function dataSourceOptions(db: AppConfig['db']): MysqlConnectionOptions {
     maxQueryExecutionTime: db.slowQueryThresholdMs,
     logger: new TypeOrmSlowQueryLogger(db.slowQueryThresholdMs),
     ssl: tlsOptions(db.ssl),
-    extra: { enableKeepAlive: true, waitForConnections: true, queueLimit: 0 },
+    extra: {
+      enableKeepAlive: true,
+      waitForConnections: true,
+      queueLimit: 0,
+      queryFormat: formatQuery,
+    },
     // The unit of work sends a transaction's statements in two round trips (see SqlConnection);
     // every value in them is escaped by mysql2 and every name is the code's own.
     multipleStatements: true,
   };
+}
+
+/**
+ * mysql2's own formatting, less its scan of a statement with no values for placeholders to fill:
+ * the unit of work sends its round trips formatted already (see SqlConnection), up to ~100 KB of
+ * text each, and mysql2 would scan all of it to change nothing. 0.8 µs of CPU per event in
+ * batch mode (profile). mysql2 calls it with the connection as `this` and its time zone.
+ */
+export function formatQuery(
+  this: { config: { stringifyObjects?: boolean } },
+  sql: string,
+  values: unknown,
+  timezone: string,
+): string {
+  if (values === undefined || values === null || (Array.isArray(values) && values.length === 0)) {
+    return sql;
+  }
+  return format(
+    sql,
+    values as Parameters<typeof format>[1],
+    this.config.stringifyObjects,
+    timezone,
+  );
 }
 
 /** mysql2's TLS options: checks on unless turned off explicitly (bootstrap logs that choice). */
