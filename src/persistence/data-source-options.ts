@@ -61,7 +61,8 @@ export function dataSourceOptions(db: AppConfig['db']): MysqlConnectionOptions {
       queryFormat: formatQuery,
     },
     // The unit of work sends a transaction's statements in two round trips (see SqlConnection);
-    // every value in them is escaped by mysql2 and every name is the code's own.
+    // every value in them is escaped by mysql2 or written to its rules (SqlValuesWriter), and
+    // every name is the code's own.
     multipleStatements: true,
   };
 }
