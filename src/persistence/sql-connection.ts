@@ -62,9 +62,9 @@ function written(statements: readonly Statement[]): string {
  * One transaction on one pooled mysql2 connection, its statements sent in as few round trips as
  * their order allows: writes are held back and go with the next read or with the COMMIT, and
  * START TRANSACTION goes with the first statement, as one multi-statement query (the pool allows
- * them; every value is escaped by mysql2, as in a single statement). An event that changes one
- * entity costs two round trips this way instead of six, and one in a session, where the COMMIT
- * goes with the next transaction's first statements. TypeORM's per-query work (its logger
+ * them; every value is escaped by mysql2, as in a single statement, or written to its rules by
+ * SqlValuesWriter). An event that changes one entity costs two round trips this way instead of
+ * six, and one in a session, where the COMMIT goes with the next transaction's first statements. TypeORM's per-query work (its logger
  * call, async broadcasts, result wrapping) is left out; what it gave per round trip is kept
  * where it is used: slow round trips reach the data source's logger, and query subscribers
  * (tracing) still hear each one when there are any. Statements that fail the same way inside a
