@@ -64,11 +64,12 @@ function written(statements: readonly Statement[]): string {
  * START TRANSACTION goes with the first statement, as one multi-statement query (the pool allows
  * them; every value is escaped by mysql2, as in a single statement, or written to its rules by
  * SqlValuesWriter). An event that changes one entity costs two round trips this way instead of
- * six, and one in a session, where the COMMIT goes with the next transaction's first statements. TypeORM's per-query work (its logger
- * call, async broadcasts, result wrapping) is left out; what it gave per round trip is kept
- * where it is used: slow round trips reach the data source's logger, and query subscribers
- * (tracing) still hear each one when there are any. Statements that fail the same way inside a
- * multi-statement query fail the same way alone: MySQL stops at the first error and says why.
+ * six, and one in a session, where the COMMIT goes with the next transaction's first statements.
+ * TypeORM's per-query work (its logger call, async broadcasts, result wrapping) is left out;
+ * what it gave per round trip is kept where it is used: slow round trips reach the data source's
+ * logger, and query subscribers (tracing) still hear each one when there are any. Statements
+ * that fail the same way inside a multi-statement query fail the same way alone: MySQL stops at
+ * the first error and says why.
  */
 export class SqlConnection {
   private readonly pending: Statement[] = [];
