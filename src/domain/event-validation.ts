@@ -22,10 +22,7 @@ export const MAX_ERROR_MESSAGE_LENGTH = 2000;
 const MAX_ISSUES = 5;
 const MAX_ITEMS = 1000;
 const INT32_MAX = 2_147_483_647;
-const MAYBE_UNSAFE = /__proto__|\\u/;
 const EVENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const RFC3339 =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
 const DECIMAL = /^\d{1,10}(\.\d{1,2})?$/;
 const CURRENCY = /^[A-Z]{3}$/;
 const EMAIL = /^[^@]+@[^@]+$/;
@@ -132,38 +129,79 @@ function isLeapYear(year: number): boolean {
   return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
 }
 
-/** The instant, or undefined; checks the calendar too (`Date` would roll 2026-02-30 over). */
+/** The number that `count` ASCII digits of `s` from `at` spell, or -1 if any is not a digit. */
+function digitsAt(s: string, at: number, count: number): number {
+  let n = 0;
+  for (let i = at; i < at + count; i++) {
+    const digit = s.charCodeAt(i) - 48;
+    if (!(digit >= 0 && digit <= 9)) return -1;
+    n = n * 10 + digit;
+  }
+  return n;
+}
+
+/**
+ * The instant of `YYYY-MM-DD[Tt ]hh:mm:ss[.1-9 digits](Z|z|±hh:mm)`, or undefined; checks the
+ * calendar too (`Date` would roll 2026-02-30 over). Read character by character: the regular
+ * expression with its eleven captured strings was a fifth of validation's time per event.
+ */
 function timestamp(value: unknown): Date | undefined {
-  if (typeof value !== 'string' || value.length > 40) return undefined;
-  const m = RFC3339.exec(value);
-  if (!m) return undefined;
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  const hour = Number(m[4]);
-  const minute = Number(m[5]);
-  const second = Number(m[6]);
-  const offsetHours = Number(m[9] ?? 0);
-  const offsetMinutes = Number(m[10] ?? 0);
+  if (typeof value !== 'string' || value.length < 20 || value.length > 35) return undefined;
+  const separator = value[10];
+  if (
+    value[4] !== '-' ||
+    value[7] !== '-' ||
+    (separator !== 'T' && separator !== 't' && separator !== ' ') ||
+    value[13] !== ':' ||
+    value[16] !== ':'
+  ) {
+    return undefined;
+  }
+  const year = digitsAt(value, 0, 4);
+  const month = digitsAt(value, 5, 2);
+  const day = digitsAt(value, 8, 2);
+  const hour = digitsAt(value, 11, 2);
+  const minute = digitsAt(value, 14, 2);
+  const second = digitsAt(value, 17, 2);
+  let at = 19;
+  // Milliseconds truncated from the fraction, as Date's parser does.
+  let ms = 0;
+  if (value[at] === '.') {
+    const fraction = ++at;
+    while (digitsAt(value, at, 1) >= 0) at++;
+    const places = at - fraction;
+    if (places < 1 || places > 9) return undefined;
+    ms = digitsAt(value, fraction, Math.min(places, 3)) * 10 ** Math.max(3 - places, 0);
+  }
+  const zone = value[at];
+  let offsetMinutes = 0;
+  if (zone === '+' || zone === '-') {
+    const hours = digitsAt(value, at + 1, 2);
+    const minutes = digitsAt(value, at + 4, 2);
+    if (value.length !== at + 6 || value[at + 3] !== ':') return undefined;
+    if (hours < 0 || hours > 23 || minutes < 0 || minutes > 59) return undefined;
+    offsetMinutes = (zone === '-' ? -1 : 1) * (hours * 60 + minutes);
+  } else if ((zone !== 'Z' && zone !== 'z') || value.length !== at + 1) {
+    return undefined;
+  }
   const days = month === 2 && isLeapYear(year) ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
   if (
     // Date.UTC reads years below 100 as 19xx; no offset brings them into 1000-9999.
     year < 100 ||
     day < 1 ||
     day > days ||
+    hour < 0 ||
     hour > 23 ||
+    minute < 0 ||
     minute > 59 ||
-    second > 59 ||
-    offsetHours > 23 ||
-    offsetMinutes > 59
+    second < 0 ||
+    second > 59
   ) {
     return undefined;
   }
-  // Built from the parts, not parsed again by Date (twice as slow); milliseconds truncated,
-  // as Date's parser does.
-  const ms = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'));
-  const offset = (m[8] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
-  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second, ms) - offset);
+  const date = new Date(
+    Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMinutes * 60_000,
+  );
   const utcYear = date.getUTCFullYear();
   return utcYear >= 1000 && utcYear <= 9999 ? date : undefined;
 }
@@ -395,7 +433,10 @@ export function decodeJson(value: Buffer | null): unknown {
       `message is not valid JSON: ${capText(err.message, 200)}`,
     );
   }
-  if (typeof json === 'object' && json !== null) checkStructure(json, MAYBE_UNSAFE.test(textValue));
+  if (typeof json === 'object' && json !== null) {
+    // `__proto__` written plainly or with a \u escape; two searches cost a third of one regex.
+    checkStructure(json, textValue.includes('__proto__') || textValue.includes('\\u'));
+  }
   return json;
 }
 
