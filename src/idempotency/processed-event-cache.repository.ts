@@ -12,9 +12,15 @@ import { unlinkMatching } from './unlink-matching';
 
 export const cacheKey = (eventId: string) => `processed:event:${eventId}`;
 
-/** SETs KEYS[i] to ARGV[2i-1] with a TTL of ARGV[2i] seconds. */
-const MARK_PROCESSED_SCRIPT =
-  "for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[2 * i - 1], 'EX', ARGV[2 * i]) end";
+/**
+ * ARGV holds groups of three, a value, a TTL in seconds and a count; each group SETs the next
+ * `count` KEYS to its value with its TTL.
+ */
+const MARK_PROCESSED_SCRIPT = `local k = 0
+for g = 1, #ARGV, 3 do
+  for i = k + 1, k + tonumber(ARGV[g + 2]) do redis.call('SET', KEYS[i], ARGV[g], 'EX', ARGV[g + 1]) end
+  k = k + tonumber(ARGV[g + 2])
+end`;
 
 export interface CacheEntry {
   readonly eventId: string;
@@ -72,16 +78,24 @@ export class ProcessedEventCacheRepository implements OnApplicationShutdown {
       );
       return;
     }
-    const keys: string[] = new Array<string>(entries.length);
-    const args: (string | number)[] = new Array<string | number>(2 * entries.length);
-    entries.forEach((entry, i) => {
-      keys[i] = cacheKey(entry.eventId);
-      args[2 * i] = entry.outcome;
-      args[2 * i + 1] = ttl[entry.kind];
-    });
+    // Keys grouped by value and TTL (a chunk has one kind and mostly one outcome): ioredis
+    // copies and measures every argument of a command, about 0.3 µs each.
+    const groups = new Map<string, string[]>();
+    for (const { eventId, kind, outcome } of entries) {
+      const group = `${outcome} ${ttl[kind]}`;
+      const keys = groups.get(group);
+      if (keys === undefined) groups.set(group, [cacheKey(eventId)]);
+      else keys.push(cacheKey(eventId));
+    }
+    const keys: string[] = [];
+    const args: string[] = [];
+    for (const [group, groupKeys] of groups) {
+      keys.push(...groupKeys);
+      args.push(...group.split(' '), String(groupKeys.length));
+    }
     // A refused SET (OOM, a read-only replica) fails the script: a failure of Redis too.
     await this.call('idempotency write', () =>
-      this.redis.eval(MARK_PROCESSED_SCRIPT, keys.length, ...keys, ...args),
+      this.redis.eval(MARK_PROCESSED_SCRIPT, keys.length, [...keys, ...args]),
     );
   }
 
