@@ -152,6 +152,27 @@ describe('GET /metrics and npm run verify (real Kafka, MariaDB, Redis)', () => {
     }
   });
 
+  it('times each counted event once in sync_event_duration_seconds, in cumulative buckets', async () => {
+    const samples = await scrape();
+    const handled = EXPECTED.applied + EXPECTED.duplicate + EXPECTED.stale + EXPECTED.invalid;
+    for (const entity of ENTITY_KINDS) {
+      const count = valueOf(samples, 'sync_event_duration_seconds_count', { entity });
+      const buckets = samplesOf(samples, 'sync_event_duration_seconds_bucket', { entity });
+      const sum = valueOf(samples, 'sync_event_duration_seconds_sum', { entity });
+      expect({ entity, count, buckets: buckets.length }).toEqual({
+        entity,
+        count: handled,
+        buckets: 15,
+      });
+      const cumulative = buckets.map((bucket) => bucket.value);
+      expect(cumulative).toEqual([...cumulative].sort((a, b) => a - b));
+      expect(buckets.find((bucket) => bucket.labels.le === '+Inf')?.value).toBe(handled);
+      // Each took some time, and less than the test has run.
+      expect(sum).toBeGreaterThan(0);
+      expect(sum / handled).toBeLessThan(60);
+    }
+  });
+
   it('counts sync_dead_letters_total once per invalid message, with the recorded error type', async () => {
     const samples = await scrape();
     const errors = await ctx.rows<{ topic: string; error_type: string }>(
