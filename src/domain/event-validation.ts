@@ -28,6 +28,15 @@ const CURRENCY = /^[A-Z]{3}$/;
 const EMAIL = /^[^@]+@[^@]+$/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const ACTIONS = ['created', 'updated', 'deleted'] as const;
+type Action = (typeof ACTIONS)[number];
+const typesOf = (kind: EntityKind) =>
+  new Map<unknown, Action>(ACTIONS.map((action) => [`${kind}.${action}`, action]));
+/** The `type`s each topic's kind carries, `product.created` and so on, to their action. */
+const TYPE_ACTIONS: Record<EntityKind, ReadonlyMap<unknown, Action>> = {
+  product: typesOf('product'),
+  customer: typesOf('customer'),
+  order: typesOf('order'),
+};
 const CUSTOMER_STATUSES: readonly CustomerData['status'][] = ['active', 'inactive', 'blocked'];
 const ORDER_STATUSES: readonly OrderData['status'][] = [
   'pending',
@@ -468,11 +477,11 @@ export function parseEvent(kind: EntityKind, message: IncomingMessage): SyncEven
   issues.throwIfAny(hintId);
   const fields = data as Json;
 
-  const action = ACTIONS.find((a) => type === `${kind}.${a}`);
+  const action = TYPE_ACTIONS[kind].get(type);
   if (action === undefined) {
     throw new InvalidEventError(
       'type_mismatch',
-      `type: ${describeValue(type)} does not belong on ${message.topic}, which carries ${ACTIONS.map((a) => `${kind}.${a}`).join(', ')}`,
+      `type: ${describeValue(type)} does not belong on ${message.topic}, which carries ${[...TYPE_ACTIONS[kind].keys()].join(', ')}`,
       hintId,
     );
   }
