@@ -41,6 +41,7 @@ export class CountedHistogram {
     this.help = configuration.help;
     this.labelName = configuration.labelName;
     this.bounds = [...configuration.buckets].sort((a, b) => a - b);
+    // The registry needs only name, help, get() and reset(); its type names its own classes.
     for (const registry of configuration.registers) {
       registry.registerMetric(this as unknown as Metric);
     }
