@@ -80,18 +80,18 @@ export class ProcessedEventCacheRepository implements OnApplicationShutdown {
     }
     // Keys grouped by value and TTL (a chunk has one kind and mostly one outcome): ioredis
     // copies and measures every argument of a command, about 0.3 µs each.
-    const groups = new Map<string, string[]>();
+    const groups: { value: string; seconds: number; keys: string[] }[] = [];
     for (const { eventId, kind, outcome } of entries) {
-      const group = `${outcome} ${ttl[kind]}`;
-      const keys = groups.get(group);
-      if (keys === undefined) groups.set(group, [cacheKey(eventId)]);
-      else keys.push(cacheKey(eventId));
+      const seconds = ttl[kind];
+      let group = groups.find((g) => g.value === outcome && g.seconds === seconds);
+      if (group === undefined) groups.push((group = { value: outcome, seconds, keys: [] }));
+      group.keys.push(cacheKey(eventId));
     }
     const keys: string[] = [];
     const args: string[] = [];
-    for (const [group, groupKeys] of groups) {
-      keys.push(...groupKeys);
-      args.push(...group.split(' '), String(groupKeys.length));
+    for (const group of groups) {
+      keys.push(...group.keys);
+      args.push(group.value, String(group.seconds), String(group.keys.length));
     }
     // A refused SET (OOM, a read-only replica) fails the script: a failure of Redis too.
     await this.call('idempotency write', () =>
