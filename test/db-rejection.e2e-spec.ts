@@ -144,4 +144,49 @@ describe('database rejections (real Kafka, MariaDB, Redis)', () => {
     const [errors] = await ctx.rows<{ n: number }>('SELECT COUNT(*) AS n FROM sync_errors');
     expect(Number(errors?.n)).toBe(3);
   });
+
+  it('sends a new product and then an update of an existing one with a sku too long, in one batch: the first is counted applied once, the second dead-lettered', async () => {
+    // In event mode the update's first round trip also carries the new product's COMMIT, which
+    // goes through before the update fails: the event whose COMMIT it was is applied, not found
+    // again and counted a duplicate.
+    const existing = productEvent(200, 1, { sku: 'S200' });
+    await ctx.publish('product', [existing], { key: 'carried' });
+    await waitFor('product 200 applied', async () => (await processed([existing.eventId])) === 1, {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
+    const metrics = service.app.get(MetricsService);
+    const count = async () =>
+      Promise.all(
+        (['applied', 'duplicate', 'stale', 'invalid', 'failed'] as const).map((outcome) =>
+          metrics.eventCount('product', outcome),
+        ),
+      );
+    const before = await count();
+    const created = productEvent(201, 1, { sku: 'S201' });
+    const refused = productEvent(200, 2, { sku: 'LONG-200' });
+    await ctx.publish('product', [created, refused], { key: 'carried' });
+    const counted = await waitFor(
+      'the update counted invalid',
+      async () => {
+        const now = await count();
+        return now[3] === (before[3] as number) + 1 ? now : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
+    // applied, duplicate, stale, invalid, failed
+    expect(counted.map((n, i) => n - (before[i] as number))).toEqual([1, 0, 0, 1, 0]);
+    expect(
+      await ctx.rows('SELECT event_id, error_type FROM sync_errors WHERE event_id = ?', [
+        refused.eventId,
+      ]),
+    ).toEqual([{ event_id: refused.eventId, error_type: 'rejected_by_database' }]);
+    expect(await processed([created.eventId, refused.eventId])).toBe(1);
+    expect(
+      await ctx.rows('SELECT id, sku, source_version FROM cms_products WHERE id IN (200, 201)'),
+    ).toEqual([
+      { id: 200, sku: 'S200', source_version: 1 },
+      { id: 201, sku: 'S201', source_version: 1 },
+    ]);
+  });
 });

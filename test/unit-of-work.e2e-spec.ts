@@ -341,6 +341,7 @@ describe('SyncUnitOfWork', () => {
       const first = product(610, 1);
       const second = product(611, 1);
       let failure: unknown;
+      let committed: number | undefined;
       const ended = await unitOfWork
         .session(async (session) => {
           await session.apply([first]);
@@ -350,6 +351,7 @@ describe('SyncUnitOfWork', () => {
           await session.apply([second]).catch((err: unknown) => {
             failure = err;
           });
+          committed = session.committed;
           await session.apply([second]);
         })
         .then(
@@ -358,11 +360,48 @@ describe('SyncUnitOfWork', () => {
         );
       expect(ended).toContain('failed earlier');
       expect(failure).toBeInstanceOf(DuplicateKeyError);
+      // The held writes failed before the carried COMMIT: the session knows none committed.
+      expect(committed).toBe(0);
       expect(await outcome(first)).toBeUndefined();
       expect(await outcome(second)).toBeUndefined();
       // Nothing of the session is left open or locked: both apply at once on the usual path.
       expect((await apply([first])).recorded.get(first.eventId)).toBe('applied');
       expect((await apply([second])).recorded.get(second.eventId)).toBe('applied');
+    });
+
+    it('a round trip that fails after the COMMIT it carried (a trigger refuses the next update): the held transaction is committed and the session counts it', async () => {
+      await apply([product(630, 1), product(631, 1)]);
+      await db.query(
+        "CREATE TRIGGER refuse_631 BEFORE UPDATE ON cms_products FOR EACH ROW IF NEW.id = 631 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'product 631 refused by the test'; END IF",
+      );
+      const held = product(630, 2);
+      const refused = product(631, 2);
+      const counts: number[] = [];
+      try {
+        const ended = await unitOfWork
+          .session(async (session) => {
+            await session.apply([held]);
+            counts.push(session.committed);
+            await session.apply([refused]).finally(() => counts.push(session.committed));
+          })
+          .then(
+            () => 'resolved',
+            (err: unknown) => String(err),
+          );
+        expect(ended).toContain('product 631 refused by the test');
+      } finally {
+        await db.query('DROP TRIGGER refuse_631');
+      }
+      // The update of 631 went in the same round trip as 630's COMMIT, after it.
+      expect(counts).toEqual([0, 1]);
+      expect(await outcome(held)).toBe('applied');
+      expect(await outcome(refused)).toBeUndefined();
+      expect(
+        await rows('SELECT id, source_version FROM cms_products WHERE id IN (630, 631)'),
+      ).toEqual([
+        { id: 630, source_version: 2 },
+        { id: 631, source_version: 1 },
+      ]);
     });
 
     it('a session whose body fails rolls back the transaction it held and frees its locks', async () => {

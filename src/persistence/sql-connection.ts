@@ -45,12 +45,18 @@ export interface SqlSession {
   /**
    * Runs `work` as the session's next transaction and holds its writes and COMMIT back for the
    * next one (or `flush`). So when this resolves, the transaction before it is committed and
-   * this one is not yet. When it rejects, neither is known to be committed and the session is
-   * over: it rolls back what is open and refuses further work.
+   * this one is not yet. When it rejects, the session is over: it rolls back what is open and
+   * refuses further work, and `committed` tells whether the transaction before it got through.
    */
   transaction<T>(work: (db: SqlConnection) => Promise<T>): Promise<T>;
   /** Sends the held COMMIT: once this resolves, every transaction of the session is committed. */
   flush(): Promise<void>;
+  /**
+   * How many of the session's transactions are known to be committed. A round trip that fails
+   * after the COMMIT it carried was answered still counts that COMMIT: MySQL runs the statements
+   * of a round trip in order and stops at the first error.
+   */
+  readonly committed: number;
 }
 
 /** The statements as written, for the slow-query log and errors: never their values. */
@@ -78,6 +84,9 @@ export class SqlConnection {
 
   /** Whether a transaction of the session may be open on the connection before this one. */
   private readonly inherited: boolean;
+
+  /** How many COMMITs of the session's earlier transactions this one's round trip got through. */
+  private carriedCommits = 0;
 
   private constructor(
     private readonly raw: Mysql2Connection,
@@ -118,6 +127,7 @@ export class SqlConnection {
       const slowMs = dataSource.options.maxQueryExecutionTime;
       let carried: readonly Statement[] = [];
       let failed = false;
+      let committed = 0;
       /** Runs one step of the session; a failure rolls back whatever is open and ends it. */
       const step = async <R>(db: SqlConnection, run: () => Promise<R>): Promise<R> => {
         if (failed) throw new Error('the SQL session failed earlier; start a new one');
@@ -128,9 +138,14 @@ export class SqlConnection {
           failed = true;
           await db.rollback();
           throw err;
+        } finally {
+          committed += db.carriedCommits;
         }
       };
       const session: SqlSession = {
+        get committed() {
+          return committed;
+        },
         transaction: (work) => {
           const db = new SqlConnection(raw, runner, slowMs, carried);
           return step(db, async () => {
@@ -258,12 +273,23 @@ export class SqlConnection {
     const started = Date.now();
     let result: unknown;
     let error: unknown;
+    // mysql2 emits `fields` once per statement answered, in order: a COMMIT counts as answered
+    // once that many statements passed it, even when a later one fails.
+    let answered = 0;
     try {
       result = await new Promise<unknown>((resolve, reject) => {
-        this.raw.query(texts.join(';\n'), (err, rows) => (err ? reject(err) : resolve(rows)));
+        const query = this.raw.query(texts.join(';\n'), (err, rows) =>
+          err ? reject(err) : resolve(rows),
+        );
+        if (commits) query.on('fields', () => answered++);
       });
     } catch (err) {
       error = err;
+    }
+    if (commits) {
+      carried.forEach((statement, i) => {
+        if (statement === COMMIT && (error === undefined || i < answered)) this.carriedCommits++;
+      });
     }
     const ms = Date.now() - started;
     if (this.slowMs !== undefined && ms > this.slowMs) {

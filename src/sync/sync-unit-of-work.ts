@@ -22,12 +22,13 @@ export interface UnitOfWorkResult {
 /**
  * Transactions of the unit of work on one held connection, each COMMIT carried by the next
  * one's first round trip (see SqlSession): when `apply` resolves, the transaction before it is
- * committed and its own is not yet; `flush` commits the last. When either rejects, none of the
- * uncommitted ones is known to be committed and the session is over.
+ * committed and its own is not yet; `flush` commits the last. When either rejects, the session
+ * is over, and `committed` says how many of its transactions got through.
  */
 export interface UnitOfWorkSession {
   apply(events: readonly SyncEvent[]): Promise<UnitOfWorkResult>;
   flush(): Promise<void>;
+  readonly committed: number;
 }
 
 /**
@@ -63,6 +64,9 @@ export class SyncUnitOfWork {
       body({
         apply: (events) => sql.transaction((db) => this.applyIn(db, events)),
         flush: () => sql.flush(),
+        get committed() {
+          return sql.committed;
+        },
       }),
     );
   }

@@ -126,7 +126,9 @@ export class SyncService implements OnModuleDestroy {
    * Applies the valid messages from `from` to `end` one transaction each on one connection and
    * resolves their offsets as their commits are confirmed; returns the index of the first
    * message not confirmed (`end` when all were). A failure ends the run there: the commits it
-   * had not confirmed are left for the per-event path to find or redo.
+   * had not confirmed are left for the per-event path to find or redo. A round trip that failed
+   * after the COMMIT it carried still confirms that COMMIT, so the event is counted applied, not
+   * found again by the per-event path and counted a duplicate.
    */
   private async handleRun(batch: FetchedBatch, from: number, end: number): Promise<number> {
     const { kind, messages, parsed, handled, committed, control } = batch;
@@ -155,21 +157,26 @@ export class SyncService implements OnModuleDestroy {
     try {
       await this.unitOfWork.session(async (session) => {
         const inRun = new Set<string>();
+        let applied = 0;
         let i = from;
-        for (; i < end && control.shouldContinue(); i++) {
-          const event = parsed[i] as SyncEvent;
-          if (handled.has(event.eventId) || inRun.has(event.eventId)) continue;
-          inRun.add(event.eventId);
-          const started = performance.now();
-          const result = await session.apply([event]);
-          if (held !== undefined) {
-            settle(i);
-            await control.heartbeat();
+        try {
+          for (; i < end && control.shouldContinue(); i++) {
+            const event = parsed[i] as SyncEvent;
+            if (handled.has(event.eventId) || inRun.has(event.eventId)) continue;
+            inRun.add(event.eventId);
+            const started = performance.now();
+            const result = await session.apply([event]);
+            applied++;
+            if (held !== undefined) {
+              settle(i);
+              await control.heartbeat();
+            }
+            held = { index: i, result, started };
           }
-          held = { index: i, result, started };
+          await session.flush();
+        } finally {
+          if (session.committed === applied) settle(i);
         }
-        await session.flush();
-        settle(i);
       });
       this.metrics.clearSchemaError(kind);
     } catch (err) {
