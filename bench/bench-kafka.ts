@@ -11,13 +11,19 @@ import { type BenchEvent, envelope, eventId, type Kind, KINDS } from './stream';
 /** Messages per produce request when pre-producing: large batches, as a bulk loader would. */
 const PRODUCE_BATCH = 5000;
 
+/** One event as a message of a mode: its id (for produce-to-commit times), key and JSON. */
+export interface BenchMessage {
+  readonly eventId: string;
+  readonly kind: Kind;
+  readonly key: string;
+  readonly value: string;
+}
+
 /** One mode's topics and consumer group on the shared broker, and the producer that feeds them. */
 export class BenchKafka {
   private readonly kafka: Kafka;
   private readonly admin: Admin;
   private readonly producer: Producer;
-  /** The JSON of each event for this mode, so a duplicate is byte for byte its original. */
-  private readonly values = new Map<number, string>();
 
   constructor(
     brokers: string,
@@ -44,24 +50,34 @@ export class BenchKafka {
   }
 
   /**
-   * Sends events in order, keyed by entity id, acks from all replicas, no compression. With
+   * The messages of `events` for this mode. `envelope` is deterministic, so a duplicate is byte
+   * for byte its original.
+   */
+  messages(events: readonly BenchEvent[]): BenchMessage[] {
+    return events.map((event) => ({
+      eventId: eventId(this.modeSalt, event.seq),
+      kind: event.kind,
+      key: String(event.id),
+      value: envelope(event, this.modeSalt),
+    }));
+  }
+
+  async produce(events: readonly BenchEvent[]): Promise<void> {
+    await this.send(this.messages(events));
+  }
+
+  /**
+   * Sends messages in order, keyed by entity id, acks from all replicas, no compression. With
    * `sentAt`, records when each event id was handed to the producer: the start of its
    * produce-to-commit time.
    */
-  async produce(events: readonly BenchEvent[], sentAt?: Map<string, number>): Promise<void> {
-    for (let start = 0; start < events.length; start += PRODUCE_BATCH) {
-      const slice = events.slice(start, start + PRODUCE_BATCH);
+  async send(messages: readonly BenchMessage[], sentAt?: Map<string, number>): Promise<void> {
+    for (let start = 0; start < messages.length; start += PRODUCE_BATCH) {
+      const slice = messages.slice(start, start + PRODUCE_BATCH);
       const byTopic = new Map<Kind, { key: string; value: string }[]>(KINDS.map((k) => [k, []]));
-      for (const event of slice) {
-        let value = this.values.get(event.seq);
-        if (value === undefined) {
-          value = envelope(event, this.modeSalt);
-          this.values.set(event.seq, value);
-        }
-        byTopic.get(event.kind)?.push({ key: String(event.id), value });
-      }
+      for (const { kind, key, value } of slice) byTopic.get(kind)?.push({ key, value });
       const now = Date.now();
-      if (sentAt) for (const event of slice) sentAt.set(eventId(this.modeSalt, event.seq), now);
+      if (sentAt) for (const message of slice) sentAt.set(message.eventId, now);
       await this.producer.sendBatch({
         acks: -1,
         compression: CompressionTypes.None,

@@ -18,7 +18,7 @@ import { unlinkMatching } from '../src/idempotency/unlink-matching';
 import { dataSourceOptions } from '../src/persistence/data-source-options';
 import { openDataSource } from '../src/persistence/schema';
 import { runCommand } from '../scripts/run-command';
-import { BenchKafka } from './bench-kafka';
+import { BenchKafka, type BenchMessage } from './bench-kafka';
 import { CommitProbe, type TimedSample } from './commit-probe';
 import { EventLoopDelayMonitor } from './event-loop-delay-monitor';
 import { checkEndState } from './end-state';
@@ -36,7 +36,7 @@ import {
 import { globalStatus, RunMonitor } from './run-monitor';
 import { type CeilingSettings, consumerCeiling, dbCeiling } from './ceilings';
 import { SinkProcess, StartFailedError, databaseServerPid, freePort } from './sink-process';
-import { EventStream } from './stream';
+import { type BenchEvent, EventStream } from './stream';
 
 const BROKERS = '127.0.0.1:9092';
 const DB = { host: '127.0.0.1', port: 3306, user: 'root', password: '' };
@@ -226,6 +226,13 @@ function gcFigures(before: string, after: string): GcFigures {
   return { byKind, atLeast10Ms, eventLoopDelayMaxMs: Math.round(lagMax * 1000) };
 }
 
+/** The latency run's input: its rate, its messages, and the end state once they are applied. */
+interface LatencyInput {
+  readonly rate: number;
+  readonly messages: readonly BenchMessage[];
+  readonly reference: ReadonlyMap<string, BenchEvent>;
+}
+
 /** Latency figures per 10 s of the run, by the time each sample started. */
 function latencyWindows(samples: readonly TimedSample[], start: number): LatencyWindow[] {
   const bySecond = new Map<number, number[]>();
@@ -303,9 +310,6 @@ class ModeRun {
 
   private async measure(): Promise<void> {
     const { options, result } = this;
-    const stream = new EventStream(options.events);
-    const events = stream.next(options.events);
-
     const env = {
       ...process.env,
       KAFKA_BROKERS: BROKERS,
@@ -348,12 +352,7 @@ class ModeRun {
     });
     await dataSource.destroy();
     await this.kafka.createTopics(options.partitions);
-    const produceStart = Date.now();
-    await this.kafka.produce(events);
-    result.produceSeconds = (Date.now() - produceStart) / 1000;
-    log(
-      `${this.mode}: produced ${events.length} events (${stream.counts.duplicate} duplicates, ${stream.counts.stale} stale) in ${result.produceSeconds.toFixed(1)} s`,
-    );
+    const { reference, latencyInput } = await this.produceLoad();
 
     // The machine's own statement rate for a second, to judge the counters below by.
     const idleBefore = await globalStatus(this.admin);
@@ -414,11 +413,11 @@ class ModeRun {
         result.mariadbCpuSeconds = monitor.dbCpuBetween(first, lagZeroAt);
       }
       result.secondsFromStartToLagZero = (lagZeroAt - startedAt) / 1000;
-      result.endState = await checkEndState(this.benchDb, stream.reference());
+      result.endState = await checkEndState(this.benchDb, reference);
       log(
         `${this.mode}: lag 0; ${result.eventsPerSecond?.toFixed(0)} events/s; end state ${result.endState.ok ? 'ok' : 'FAILED'}`,
       );
-      if (options.latency) result.latency = await this.latencyRun(stream);
+      if (latencyInput) result.latency = await this.latencyRun(latencyInput);
     } finally {
       await monitor.stop();
     }
@@ -474,12 +473,37 @@ class ModeRun {
     }
   }
 
+  /**
+   * Generates the stream, the load and then the latency run's slice, and produces the load;
+   * returns the end state each must leave. Only that and the slice's messages outlive this: the
+   * stream's history and the load's events kept more than 300 MB live in the bench during the
+   * latency run, which shares the two cores with what it measures (about 95 MB now).
+   */
+  private async produceLoad(): Promise<{
+    reference: ReadonlyMap<string, BenchEvent>;
+    latencyInput?: LatencyInput;
+  }> {
+    const { options, result } = this;
+    const stream = new EventStream(options.events);
+    const events = stream.next(options.events);
+    const reference = new Map(stream.reference());
+    const produceStart = Date.now();
+    await this.kafka.produce(events);
+    result.produceSeconds = (Date.now() - produceStart) / 1000;
+    log(
+      `${this.mode}: produced ${events.length} events (${stream.counts.duplicate} duplicates, ${stream.counts.stale} stale) in ${result.produceSeconds.toFixed(1)} s`,
+    );
+    if (!options.latency) return { reference };
+    const rate = this.mode === 'event' ? options.latencyRateEvent : options.latencyRate;
+    const messages = this.kafka.messages(stream.next(rate * options.latencySeconds));
+    return { reference, latencyInput: { rate, messages, reference: stream.reference() } };
+  }
+
   /** A steady input at the latency rate with the consumer caught up; produce-to-commit times. */
-  private async latencyRun(stream: EventStream): Promise<LatencyResult> {
+  private async latencyRun(input: LatencyInput): Promise<LatencyResult> {
     const { latencySeconds: seconds } = this.options;
-    const rate = this.mode === 'event' ? this.options.latencyRateEvent : this.options.latencyRate;
-    const total = rate * seconds;
-    const events = stream.next(total);
+    const { rate, messages } = input;
+    const total = messages.length;
     const sentAt = new Map<string, number>();
     log(`${this.mode}: latency run, ${rate} events/s for ${seconds} s`);
     const metricsBefore = this.mode === 'naive' ? undefined : await scrapeMetrics(this.httpPort);
@@ -490,7 +514,7 @@ class ModeRun {
     while (sent < total) {
       const due = Math.min(total, Math.floor(((Date.now() - start) / 1000) * rate));
       if (due > sent) {
-        await this.kafka.produce(events.slice(sent, due), sentAt);
+        await this.kafka.send(messages.slice(sent, due), sentAt);
         sent = due;
       }
       await sleep(TICK_MS);
@@ -542,7 +566,7 @@ class ModeRun {
     result.p95Ms = percentile(latencies, 95);
     result.p99Ms = percentile(latencies, 99);
     result.maxMs = latencies[latencies.length - 1];
-    result.endState = await checkEndState(db, stream.reference());
+    result.endState = await checkEndState(db, input.reference);
     log(
       `${this.mode}: latency p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms over ${result.measured} events; end state ${result.endState.ok ? 'ok' : 'FAILED'}`,
     );
