@@ -15,13 +15,12 @@
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type Connection, createConnection } from 'mysql2';
+import { createConnection } from 'mysql2/promise';
 import { parseConfig } from '../src/config/app-config';
 import { dataSourceOptions } from '../src/persistence/data-source-options';
 import { openDataSource } from '../src/persistence/schema';
-import { processCpuSeconds } from './sink-process';
+import { databaseServerPid, processCpuSeconds } from './sink-process';
 
 const DB = { host: '127.0.0.1', port: 3306, user: 'root', password: '' };
 const PER_ROUND_TRIP = [1, 5, 10] as const;
@@ -34,12 +33,6 @@ const { values } = parseArgs({
 });
 const products = Number(values.products);
 const rounds = Number(values.rounds);
-
-function query(connection: Connection, sql: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    connection.query(sql, (err, result) => (err ? reject(err) : resolve(result)));
-  });
-}
 
 const columns = (id: number, version: number) =>
   `sku = 'SKU-${id}', name = 'Product ${id} v${version}', description = 'Soft cotton, regular fit, revision ${version}. ', ` +
@@ -82,17 +75,15 @@ async function main(): Promise<void> {
     logging: false,
   });
   await dataSource.destroy();
-  const connection = createConnection({ ...DB, database, multipleStatements: true });
+  const connection = await createConnection({ ...DB, database, multipleStatements: true });
   try {
-    // The pid of the server this connection reached, from its own pid file.
-    const [server] = (await query(connection, 'SELECT @@pid_file AS file')) as { file: string }[];
-    const serverPid = Number(readFileSync(server?.file ?? '', 'utf8').trim());
+    const serverPid = await databaseServerPid(connection);
+    if (serverPid === undefined) throw new Error("MariaDB's pid file cannot be read");
     const rows = Array.from(
       { length: products },
       (_, i) => `(${i + 1}, 'SKU-${i + 1}', 'Product', NULL, 1.00, 'EUR', 1, 1, 1, NOW(3), NOW(3))`,
     );
-    await query(
-      connection,
+    await connection.query(
       `INSERT INTO cms_products (id, sku, name, description, price, currency, stock, active, source_version, source_occurred_at, synced_at) VALUES ${rows.join(', ')}`,
     );
     let version = 1;
@@ -118,7 +109,7 @@ async function main(): Promise<void> {
           for (let j = id; j < id + perRoundTrip && j <= products; j++) {
             texts.push(write(`rt-${String(seq++).padStart(12, '0')}`, j, version));
           }
-          await query(connection, texts.join(';\n'));
+          await connection.query(texts.join(';\n'));
         }
         const seconds = (performance.now() - started) / 1000;
         const used = process.cpuUsage(client);
@@ -128,14 +119,14 @@ async function main(): Promise<void> {
         );
       }
     }
-    const [check] = (await query(
-      connection,
+    const [counted] = await connection.query(
       `SELECT COUNT(*) AS n FROM cms_products WHERE source_version = ${version}`,
-    )) as { n: number }[];
+    );
+    const [check] = counted as { n: number }[];
     if (Number(check?.n) !== products) throw new Error(`only ${check?.n} products updated`);
   } finally {
-    await query(connection, `DROP DATABASE IF EXISTS \`${database}\``);
-    connection.end();
+    await connection.query(`DROP DATABASE IF EXISTS \`${database}\``);
+    await connection.end();
   }
 }
 
