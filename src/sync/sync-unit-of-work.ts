@@ -112,7 +112,7 @@ export class SyncUnitOfWork {
    * is the duplicate check too. An update of an entity that has its row, the usual case, is then
    * a guarded UPDATE in the same round trip, with no locking read: the claim and the UPDATE where
    * the general way takes a check, a locking read, the write and the record, and 0.62x MariaDB's
-   * CPU for such a transaction (micro-benchmark; README, Performance). Only when that updates
+   * CPU for such a transaction (micro-benchmark; bench/HISTORY.md). Only when that updates
    * nothing (no row yet, or one as new) does the version lock decide, as it does at once for a
    * created entity, which seldom has a row, and for a delete; and the claim's outcome is
    * corrected when it is not `applied`.
