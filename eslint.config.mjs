@@ -27,6 +27,19 @@ export default tseslint.config(
     },
   },
   {
+    // The bench's preloads are plain CommonJS, outside the TypeScript project.
+    files: ['**/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'commonjs',
+    },
+    rules: {
+      ...tseslint.configs.disableTypeChecked.rules,
+      '@typescript-eslint/no-require-imports': 'off',
+    },
+  },
+  {
     // Jest's asymmetric matchers (expect.any, expect.objectContaining) are typed `any`.
     files: ['**/*.spec.ts', 'test/**/*.ts'],
     rules: { '@typescript-eslint/no-unsafe-assignment': 'off' },

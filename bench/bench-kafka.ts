@@ -19,6 +19,14 @@ export interface BenchMessage {
   readonly value: string;
 }
 
+/** When the events of a latency run were handed to the producer and appended by the broker. */
+export interface ProduceTimes {
+  readonly sentAt: Map<string, number>;
+  readonly appendedAt: Map<string, number>;
+  /** The widest gap between the append times of one topic's partitions in one request. */
+  appendSpreadMs: number;
+}
+
 /** One mode's topics and consumer group on the shared broker, and the producer that feeds them. */
 export class BenchKafka {
   private readonly kafka: Kafka;
@@ -43,9 +51,15 @@ export class BenchKafka {
   async createTopics(partitions: number): Promise<void> {
     await this.admin.connect();
     await this.producer.connect();
+    // The broker stamps each batch as it appends it, and says when in its produce response: the
+    // latency run splits each event's time there (see `send`).
     await this.admin.createTopics({
       waitForLeaders: true,
-      topics: Object.values(this.topics).map((topic) => ({ topic, numPartitions: partitions })),
+      topics: Object.values(this.topics).map((topic) => ({
+        topic,
+        numPartitions: partitions,
+        configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
+      })),
     });
   }
 
@@ -68,23 +82,42 @@ export class BenchKafka {
 
   /**
    * Sends messages in order, keyed by entity id, acks from all replicas, no compression. With
-   * `sentAt`, records when each event id was handed to the producer: the start of its
-   * produce-to-commit time.
+   * `times`, records for each event id when it was handed to the producer (the start of its
+   * produce-to-commit time) and when the broker appended it. The produce response gives the
+   * append time per partition, not per message: an event gets the latest of its topic's
+   * partitions in the request, which differ by `appendSpreadMs` at most.
    */
-  async send(messages: readonly BenchMessage[], sentAt?: Map<string, number>): Promise<void> {
+  async send(messages: readonly BenchMessage[], times?: ProduceTimes): Promise<void> {
     for (let start = 0; start < messages.length; start += PRODUCE_BATCH) {
       const slice = messages.slice(start, start + PRODUCE_BATCH);
       const byTopic = new Map<Kind, { key: string; value: string }[]>(KINDS.map((k) => [k, []]));
       for (const { kind, key, value } of slice) byTopic.get(kind)?.push({ key, value });
       const now = Date.now();
-      if (sentAt) for (const message of slice) sentAt.set(message.eventId, now);
-      await this.producer.sendBatch({
+      const sent = await this.producer.sendBatch({
         acks: -1,
         compression: CompressionTypes.None,
         topicMessages: [...byTopic]
           .filter(([, messages]) => messages.length > 0)
           .map(([kind, messages]) => ({ topic: this.topics[kind], messages })),
       });
+      if (times === undefined) continue;
+      const appended = new Map<string, { first: number; last: number }>();
+      for (const { topicName, logAppendTime } of sent) {
+        const at = Number(logAppendTime);
+        const range = appended.get(topicName) ?? { first: at, last: at };
+        appended.set(topicName, {
+          first: Math.min(range.first, at),
+          last: Math.max(range.last, at),
+        });
+      }
+      for (const { last, first } of appended.values()) {
+        times.appendSpreadMs = Math.max(times.appendSpreadMs, last - first);
+      }
+      for (const message of slice) {
+        times.sentAt.set(message.eventId, now);
+        const at = appended.get(this.topics[message.kind])?.last;
+        if (at !== undefined && at > 0) times.appendedAt.set(message.eventId, at);
+      }
     }
   }
 

@@ -20,6 +20,13 @@ export interface LatencyResult {
   redis?: CacheFigures;
   /** Per 10 s of input, by the time each event was handed to the producer: where the tail sits. */
   windows?: LatencyWindow[];
+  /**
+   * Each event's time split where the broker appended it (the topics stamp LogAppendTime): the
+   * producer's and broker's leg, and the service's, from the append to processed_at.
+   */
+  legs?: { produce: LatencySummary; service: LatencySummary; appendSpreadMaxMs: number };
+  /** The service's leg per 10 s of input. */
+  serviceWindows?: LatencyWindow[];
   /** The database's own commit latency in the same seconds (bench/commit-probe.ts). */
   commitProbe?: LatencyWindow[];
   /**
@@ -30,6 +37,12 @@ export interface LatencyResult {
   /** The service's own pauses during this run, from its /metrics (prom-client's defaults). */
   serviceGc?: GcFigures;
   endState?: EndStateResult;
+}
+
+export interface LatencySummary {
+  p50Ms?: number;
+  p99Ms?: number;
+  maxMs?: number;
 }
 
 export interface LatencyWindow {

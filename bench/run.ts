@@ -18,7 +18,7 @@ import { unlinkMatching } from '../src/idempotency/unlink-matching';
 import { dataSourceOptions } from '../src/persistence/data-source-options';
 import { openDataSource } from '../src/persistence/schema';
 import { runCommand } from '../scripts/run-command';
-import { BenchKafka, type BenchMessage } from './bench-kafka';
+import { BenchKafka, type BenchMessage, type ProduceTimes } from './bench-kafka';
 import { CommitProbe, type TimedSample } from './commit-probe';
 import { EventLoopDelayMonitor } from './event-loop-delay-monitor';
 import { checkEndState } from './end-state';
@@ -28,6 +28,7 @@ import {
   type CacheFigures,
   type GcFigures,
   type LatencyResult,
+  type LatencySummary,
   type LatencyWindow,
   markdownTable,
   type ModeResult,
@@ -168,6 +169,15 @@ const log = (line: string) =>
 function percentile(sorted: readonly number[], p: number): number | undefined {
   if (sorted.length === 0) return undefined;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function summarize(ms: readonly number[]): LatencySummary {
+  const sorted = [...ms].sort((a, b) => a - b);
+  return {
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+    maxMs: sorted[sorted.length - 1],
+  };
 }
 
 /** processed_at as written by the consumer: DATETIME(3) in UTC, read with dateStrings. */
@@ -504,7 +514,7 @@ class ModeRun {
     const { latencySeconds: seconds } = this.options;
     const { rate, messages } = input;
     const total = messages.length;
-    const sentAt = new Map<string, number>();
+    const times: ProduceTimes = { sentAt: new Map(), appendedAt: new Map(), appendSpreadMs: 0 };
     log(`${this.mode}: latency run, ${rate} events/s for ${seconds} s`);
     const metricsBefore = this.mode === 'naive' ? undefined : await scrapeMetrics(this.httpPort);
     const start = Date.now();
@@ -514,7 +524,7 @@ class ModeRun {
     while (sent < total) {
       const due = Math.min(total, Math.floor(((Date.now() - start) / 1000) * rate));
       if (due > sent) {
-        await this.kafka.send(messages.slice(sent, due), sentAt);
+        await this.kafka.send(messages.slice(sent, due), times);
         sent = due;
       }
       await sleep(TICK_MS);
@@ -548,10 +558,17 @@ class ModeRun {
       [new Date(start - 1000).toISOString().slice(0, 23).replace('T', ' ')],
     );
     const samples: TimedSample[] = [];
+    const produceLeg: number[] = [];
+    const serviceLeg: TimedSample[] = [];
     for (const row of rows as { event_id: string; processed_at: string }[]) {
-      const sentTime = sentAt.get(row.event_id);
-      if (sentTime !== undefined) {
-        samples.push({ at: sentTime, ms: utcMillis(row.processed_at) - sentTime });
+      const sentTime = times.sentAt.get(row.event_id);
+      if (sentTime === undefined) continue;
+      const processed = utcMillis(row.processed_at);
+      samples.push({ at: sentTime, ms: processed - sentTime });
+      const appended = times.appendedAt.get(row.event_id);
+      if (appended !== undefined) {
+        produceLeg.push(appended - sentTime);
+        serviceLeg.push({ at: sentTime, ms: processed - appended });
       }
     }
     if (metricsBefore !== undefined) {
@@ -560,6 +577,14 @@ class ModeRun {
       result.serviceGc = gcFigures(metricsBefore, metricsAfter);
     }
     result.windows = latencyWindows(samples, start);
+    if (serviceLeg.length > 0) {
+      result.legs = {
+        produce: summarize(produceLeg),
+        service: summarize(serviceLeg.map((sample) => sample.ms)),
+        appendSpreadMaxMs: times.appendSpreadMs,
+      };
+      result.serviceWindows = latencyWindows(serviceLeg, start);
+    }
     const latencies = samples.map((sample) => sample.ms).sort((a, b) => a - b);
     result.measured = latencies.length;
     result.p50Ms = percentile(latencies, 50);
@@ -575,6 +600,12 @@ class ModeRun {
     log(
       `${this.mode}: p99/max ms per 10 s of input: ${perWindow(result.windows, (w) => `${w.p99Ms}/${w.maxMs}`)}`,
     );
+    if (result.legs) {
+      const { produce, service, appendSpreadMaxMs } = result.legs;
+      log(
+        `${this.mode}: split where the broker appended each event (to within ${appendSpreadMaxMs} ms): handed to the producer → appended p50/p99/max ${produce.p50Ms}/${produce.p99Ms}/${produce.maxMs} ms, appended → processed_at ${service.p50Ms}/${service.p99Ms}/${service.maxMs} ms; the latter's p99/max per 10 s: ${perWindow(result.serviceWindows ?? [], (w) => `${w.p99Ms}/${w.maxMs}`)}`,
+      );
+    }
     log(
       `${this.mode}: a probe commit every 100 ms, p99/max ms per 10 s: ${perWindow(result.commitProbe ?? [], (w) => `${w.p99Ms?.toFixed(1)}/${w.maxMs}`)}`,
     );
