@@ -6,6 +6,7 @@
  * workers take for all of them.
  */
 import { readFileSync } from 'node:fs';
+import { percentile } from './report';
 
 /** What `bench/fetch-cycle-recorder.cjs` writes. */
 interface FetchCycleRecord {
@@ -15,13 +16,11 @@ interface FetchCycleRecord {
   batches: [number, string, number, number, number][];
 }
 
-function percentile(values: readonly number[], p: number): number {
+const spread = (values: readonly number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-}
-
-const spread = (values: readonly number[]) =>
-  `p50 ${percentile(values, 50)}, p90 ${percentile(values, 90)}, p99 ${percentile(values, 99)}, max ${Math.max(...values)}`;
+  const at = (p: number) => percentile(sorted, p) ?? 0;
+  return `p50 ${at(50)}, p90 ${at(90)}, p99 ${at(99)}, max ${at(100)}`;
+};
 
 function main(): void {
   const [file, fromArg, secondsArg = '60'] = process.argv.slice(2);

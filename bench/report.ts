@@ -41,8 +41,25 @@ export interface LatencyResult {
 
 export interface LatencySummary {
   p50Ms?: number;
+  p95Ms?: number;
   p99Ms?: number;
   maxMs?: number;
+}
+
+/** The value at percentile `p` of values sorted ascending; undefined when there are none. */
+export function percentile(sorted: readonly number[], p: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+export function summarize(ms: readonly number[]): LatencySummary {
+  const sorted = [...ms].sort((a, b) => a - b);
+  return {
+    p50Ms: percentile(sorted, 50),
+    p95Ms: percentile(sorted, 95),
+    p99Ms: percentile(sorted, 99),
+    maxMs: sorted[sorted.length - 1],
+  };
 }
 
 export interface LatencyWindow {

@@ -28,11 +28,12 @@ import {
   type CacheFigures,
   type GcFigures,
   type LatencyResult,
-  type LatencySummary,
   type LatencyWindow,
   markdownTable,
+  percentile,
   type ModeResult,
   saveRun,
+  summarize,
 } from './report';
 import { globalStatus, RunMonitor } from './run-monitor';
 import { type CeilingSettings, consumerCeiling, dbCeiling } from './ceilings';
@@ -165,20 +166,6 @@ function parseOptions(argv: string[]): Options {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) =>
   console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
-
-function percentile(sorted: readonly number[], p: number): number | undefined {
-  if (sorted.length === 0) return undefined;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-function summarize(ms: readonly number[]): LatencySummary {
-  const sorted = [...ms].sort((a, b) => a - b);
-  return {
-    p50Ms: percentile(sorted, 50),
-    p99Ms: percentile(sorted, 99),
-    maxMs: sorted[sorted.length - 1],
-  };
-}
 
 /** processed_at as written by the consumer: DATETIME(3) in UTC, read with dateStrings. */
 const utcMillis = (datetime: string) => Date.parse(`${datetime.replace(' ', 'T')}Z`);
@@ -585,12 +572,8 @@ class ModeRun {
       };
       result.serviceWindows = latencyWindows(serviceLeg, start);
     }
-    const latencies = samples.map((sample) => sample.ms).sort((a, b) => a - b);
-    result.measured = latencies.length;
-    result.p50Ms = percentile(latencies, 50);
-    result.p95Ms = percentile(latencies, 95);
-    result.p99Ms = percentile(latencies, 99);
-    result.maxMs = latencies[latencies.length - 1];
+    result.measured = samples.length;
+    Object.assign(result, summarize(samples.map((sample) => sample.ms)));
     result.endState = await checkEndState(db, input.reference);
     log(
       `${this.mode}: latency p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms over ${result.measured} events; end state ${result.endState.ok ? 'ok' : 'FAILED'}`,
