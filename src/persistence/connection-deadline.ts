@@ -33,11 +33,17 @@ const ENDS = /^\s*(COMMIT|ROLLBACK)\b(?!\s+TO\b)/i;
 /** The same as the last statement of a multi-statement query (`…; COMMIT`). */
 const ENDS_LAST = /;\s*(COMMIT|ROLLBACK)(\s+WORK)?\s*;?\s*$/i;
 
+/** The statement by which a session's round trip commits one transaction and starts the next. */
+export const CARRIED_COMMIT = 'COMMIT AND CHAIN';
+
 /**
- * A session's round trip that commits one transaction and starts the next (SqlConnection joins
- * its statements with ";\n"; a newline inside a value is escaped, so values cannot fake it).
+ * Whether `sql` commits a transaction and starts the next: CARRIED_COMMIT as its first statement
+ * or after ";\n" (SqlConnection joins its statements so, and a newline inside a value is
+ * escaped, so values cannot fake it).
  */
-export const CARRIED_COMMIT = 'COMMIT;\nSTART TRANSACTION';
+function restartsTransaction(sql: string): boolean {
+  return sql.startsWith(CARRIED_COMMIT) || sql.includes(`;\n${CARRIED_COMMIT}`);
+}
 
 /** Whether `sql` ends its transaction; only its tail is searched, however long it is. */
 function endsTransaction(sql: string): boolean {
@@ -81,7 +87,7 @@ export function guardConnection(
   };
   driver.addCommand = (command) => {
     const sql = typeof command.sql === 'string' ? command.sql : '';
-    const restarts = sql.includes(CARRIED_COMMIT);
+    const restarts = restartsTransaction(sql);
     if (restarts || BEGINS.test(sql)) {
       clearTimeout(transaction);
       transaction = setTimeout(() => expire('a transaction'), deadlineMs).unref();
