@@ -282,6 +282,33 @@ describe('SyncUnitOfWork', () => {
     ).toEqual([{ line_no: 0, product_id: 9, quantity: 3, unit_price: '1.50' }]);
   });
 
+  it('order updates in one transaction replace each item set: one grows, one shrinks, one empties, one is new', async () => {
+    const line = (productId: number) => ({ productId, quantity: 1, unitPrice: '2.00' });
+    await apply([
+      parsed('order', orderEvent(440, 1, { items: [line(1)] })),
+      parsed('order', orderEvent(441, 1, { items: [line(1), line(2), line(3)] })),
+      parsed('order', orderEvent(442, 1, { items: [line(1), line(2)] })),
+    ]);
+    await apply([
+      parsed('order', orderEvent(440, 2, { items: [line(4), line(5), line(6)] })),
+      parsed('order', orderEvent(441, 2, { items: [line(7)] })),
+      parsed('order', orderEvent(442, 2, { items: [] })),
+      parsed('order', orderEvent(443, 2, { items: [line(8), line(9)] })),
+    ]);
+    expect(
+      await rows(
+        'SELECT order_id, line_no, product_id FROM cms_order_items WHERE order_id BETWEEN 440 AND 443 ORDER BY order_id, line_no',
+      ),
+    ).toEqual([
+      { order_id: 440, line_no: 0, product_id: 4 },
+      { order_id: 440, line_no: 1, product_id: 5 },
+      { order_id: 440, line_no: 2, product_id: 6 },
+      { order_id: 441, line_no: 0, product_id: 7 },
+      { order_id: 443, line_no: 0, product_id: 8 },
+      { order_id: 443, line_no: 1, product_id: 9 },
+    ]);
+  });
+
   describe('a session: one held connection, each COMMIT carried by the next transaction', () => {
     /** Counts the round trips (mysql2 queries) on the connections the pool hands out meanwhile. */
     async function countingRoundTrips<T>(work: () => Promise<T>): Promise<[T, number]> {

@@ -5,6 +5,8 @@ import type { SqlConnection, SqlValue } from './sql-connection';
 
 const ITEMS_TABLE = 'cms_order_items';
 const ITEM_COLUMNS = ['order_id', 'line_no', 'product_id', 'quantity', 'unit_price'];
+const ITEMS_ON_DUPLICATE =
+  'product_id = VALUES(product_id), quantity = VALUES(quantity), unit_price = VALUES(unit_price)';
 
 @Injectable()
 export class OrderRepository extends CmsEntityRepository<'order'> {
@@ -36,20 +38,33 @@ export class OrderRepository extends CmsEntityRepository<'order'> {
     this.replaceItems(db, events, existing);
   }
 
-  /** The item sets of applied order events, whose `existing` orders had a row before. */
+  /**
+   * The item sets of applied order events, whose `existing` orders had a row before. Lines are
+   * keyed by their position: they are written over where they were, and only an existing order's
+   * lines past its new count are deleted. Deleting every line and inserting them again cost
+   * MariaDB 8% more CPU per event in chunks of 500 (bench/HISTORY.md).
+   */
   replaceItems(
     db: SqlConnection,
     events: readonly UpsertEvent<'order'>[],
     existing: ReadonlySet<number>,
   ): void {
-    db.deleteWhereIn(ITEMS_TABLE, 'order_id', [...existing]);
     const items: SqlValue[][] = [];
+    const shrunk: SqlValue[] = [];
     for (const event of events) {
       event.data.items.forEach((item, lineNo) =>
         items.push([event.entityId, lineNo, item.productId, item.quantity, item.unitPrice]),
       );
+      if (existing.has(event.entityId)) shrunk.push(event.entityId, event.data.items.length);
     }
-    db.insertRows(ITEMS_TABLE, ITEM_COLUMNS, items);
+    if (shrunk.length > 0) {
+      const where = Array.from(
+        { length: shrunk.length / 2 },
+        () => '(order_id = ? AND line_no >= ?)',
+      );
+      db.write(ITEMS_TABLE, `DELETE FROM ${ITEMS_TABLE} WHERE ${where.join(' OR ')}`, shrunk);
+    }
+    db.insertRows(ITEMS_TABLE, ITEM_COLUMNS, items, ITEMS_ON_DUPLICATE);
   }
 
   override delete(db: SqlConnection, deletes: readonly { id: number; version: number }[]): void {
