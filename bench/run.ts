@@ -30,7 +30,6 @@ import {
   type LatencyResult,
   type LatencyWindow,
   markdownTable,
-  percentile,
   type ModeResult,
   saveRun,
   summarize,
@@ -242,14 +241,8 @@ function latencyWindows(samples: readonly TimedSample[], start: number): Latency
   return [...bySecond]
     .sort(([a], [b]) => a - b)
     .map(([fromSecond, list]): LatencyWindow => {
-      list.sort((a, b) => a - b);
-      return {
-        fromSecond,
-        measured: list.length,
-        p50Ms: percentile(list, 50),
-        p99Ms: percentile(list, 99),
-        maxMs: Math.round(list[list.length - 1] ?? 0),
-      };
+      const { p50Ms, p99Ms, maxMs } = summarize(list);
+      return { fromSecond, measured: list.length, p50Ms, p99Ms, maxMs: Math.round(maxMs ?? 0) };
     });
 }
 

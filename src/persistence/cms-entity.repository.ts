@@ -89,12 +89,10 @@ export abstract class CmsEntityRepository<K extends EntityKind> {
 
   /** Deletes rows whose version is below the delete's (the rows are locked by the version lock). */
   delete(db: SqlConnection, deletes: readonly { id: number; version: number }[]): void {
-    if (deletes.length === 0) return;
-    const where = deletes.map(() => '(id = ? AND source_version < ?)').join(' OR ');
-    db.write(
+    db.deleteWhereAny(
       this.table,
-      `DELETE FROM ${this.table} WHERE ${where}`,
-      deletes.flatMap((d) => [d.id, d.version]),
+      '(id = ? AND source_version < ?)',
+      deletes.map((d) => [d.id, d.version]),
     );
   }
 }

@@ -35,6 +35,7 @@ const ENDS_LAST = /;\s*(COMMIT|ROLLBACK)(\s+WORK)?\s*;?\s*$/i;
 
 /** The statement by which a session's round trip commits one transaction and starts the next. */
 export const CARRIED_COMMIT = 'COMMIT AND CHAIN';
+const CARRIED_COMMIT_AFTER = `;\n${CARRIED_COMMIT}`;
 
 /**
  * Whether `sql` commits a transaction and starts the next: CARRIED_COMMIT as its first statement
@@ -42,7 +43,7 @@ export const CARRIED_COMMIT = 'COMMIT AND CHAIN';
  * escaped, so values cannot fake it).
  */
 function restartsTransaction(sql: string): boolean {
-  return sql.startsWith(CARRIED_COMMIT) || sql.includes(`;\n${CARRIED_COMMIT}`);
+  return sql.startsWith(CARRIED_COMMIT) || sql.includes(CARRIED_COMMIT_AFTER);
 }
 
 /** Whether `sql` ends its transaction; only its tail is searched, however long it is. */

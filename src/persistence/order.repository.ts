@@ -50,20 +50,14 @@ export class OrderRepository extends CmsEntityRepository<'order'> {
     existing: ReadonlySet<number>,
   ): void {
     const items: SqlValue[][] = [];
-    const shrunk: SqlValue[] = [];
+    const shrunk: SqlValue[][] = [];
     for (const event of events) {
       event.data.items.forEach((item, lineNo) =>
         items.push([event.entityId, lineNo, item.productId, item.quantity, item.unitPrice]),
       );
-      if (existing.has(event.entityId)) shrunk.push(event.entityId, event.data.items.length);
+      if (existing.has(event.entityId)) shrunk.push([event.entityId, event.data.items.length]);
     }
-    if (shrunk.length > 0) {
-      const where = Array.from(
-        { length: shrunk.length / 2 },
-        () => '(order_id = ? AND line_no >= ?)',
-      );
-      db.write(ITEMS_TABLE, `DELETE FROM ${ITEMS_TABLE} WHERE ${where.join(' OR ')}`, shrunk);
-    }
+    db.deleteWhereAny(ITEMS_TABLE, '(order_id = ? AND line_no >= ?)', shrunk);
     db.insertRows(ITEMS_TABLE, ITEM_COLUMNS, items, ITEMS_ON_DUPLICATE);
   }
 

@@ -47,14 +47,11 @@ const isCommit = (statement: Statement) => statement === COMMIT || statement ===
 /** What query subscribers hear of: every statement but the transaction's own. */
 const isQuery = (statement: Statement) => !isCommit(statement) && statement !== START;
 
-/** The statements to send, each COMMIT followed by a START TRANSACTION sent as one CHAIN. */
-function chained(statements: readonly Statement[]): Statement[] {
-  const sent: Statement[] = [];
-  for (const statement of statements) {
-    if (statement === START && sent[sent.length - 1] === COMMIT) sent[sent.length - 1] = CHAIN;
-    else sent.push(statement);
-  }
-  return sent;
+/** `carried` and then START TRANSACTION: a carried COMMIT and the START go as one CHAIN. */
+function thenStart(carried: readonly Statement[]): Statement[] {
+  return carried[carried.length - 1] === COMMIT
+    ? [...carried.slice(0, -1), CHAIN]
+    : [...carried, START];
 }
 
 /**
@@ -246,6 +243,13 @@ export class SqlConnection {
     if (ids.length > 0) this.write(table, `DELETE FROM ${table} WHERE ${column} IN (?)`, [ids]);
   }
 
+  /** Holds one DELETE of the rows that match `condition` for any of `params`, one list each. */
+  deleteWhereAny(table: string, condition: string, params: readonly SqlValue[][]): void {
+    if (params.length === 0) return;
+    const where = params.map(() => condition).join(' OR ');
+    this.write(table, `DELETE FROM ${table} WHERE ${where}`, params.flat());
+  }
+
   /**
    * Ends a session's transaction without a round trip: what is still unsent (a transaction that
    * sent nothing passes on what it was carrying) is for the next transaction to carry.
@@ -254,7 +258,7 @@ export class SqlConnection {
     if (!this.begun) {
       return this.pending.length === 0
         ? [...this.carried]
-        : [...this.carried, START, ...this.pending, COMMIT];
+        : [...thenStart(this.carried), ...this.pending, COMMIT];
     }
     return [...this.pending, COMMIT];
   }
@@ -286,7 +290,7 @@ export class SqlConnection {
       this.begun = true;
       await this.broadcast('BeforeTransactionStart');
     }
-    const sent = chained(starts ? [...carried, START, ...own] : statements);
+    const sent = starts ? [...thenStart(carried), ...own] : statements;
     const texts = sent.map((statement) => statement.text);
     for (const q of ownQueries) await this.runner.broadcaster.broadcast('BeforeQuery', q.sql, []);
     const started = Date.now();
